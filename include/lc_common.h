@@ -1,0 +1,49 @@
+/*
+ * lc_common.h - small shared helpers: the error convention and a growable byte buffer.
+ *
+ * Error convention (everywhere in logclassify): functions return 0 on success and -1 on
+ * failure, filling the caller's `errstr` buffer (always NUL-terminated, may be truncated).
+ * Constructors return NULL on failure and fill `errstr` the same way.
+ */
+#ifndef LC_COMMON_H
+#define LC_COMMON_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* printf-style write into errstr; safe with errstr == NULL or errlen == 0. Returns -1 so
+ * that callers can write `return lc_err(errstr, errlen, "...")`. */
+int lc_err(char *errstr, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A growable byte buffer. Owned by whoever declared it; lc_buf_free releases the memory.
+ * Appending never fails silently: on out-of-memory the process aborts (a service that
+ * cannot allocate a few KiB cannot make progress anyway, and a half-written output
+ * record must never be produced). */
+typedef struct lc_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+} lc_buf_t;
+
+void lc_buf_reserve(lc_buf_t *b, size_t extra);
+void lc_buf_append(lc_buf_t *b, const void *p, size_t n);
+void lc_buf_putc(lc_buf_t *b, char c);
+void lc_buf_puts(lc_buf_t *b, const char *s);
+void lc_buf_printf(lc_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends `s` (n bytes, assumed valid UTF-8) as a JSON string literal with quotes. */
+void lc_buf_json_string(lc_buf_t *b, const char *s, size_t n);
+/* Appends standard base64 (RFC 4648, with padding) of n bytes. */
+void lc_buf_base64(lc_buf_t *b, const void *p, size_t n);
+static inline void lc_buf_reset(lc_buf_t *b) { b->len = 0; }
+void lc_buf_free(lc_buf_t *b);
+
+/* Monotonic and wall clocks. */
+int64_t lc_now_ms(void);      /* CLOCK_MONOTONIC, milliseconds */
+int64_t lc_wall_ms(void);     /* CLOCK_REALTIME, milliseconds since the epoch */
+
+#endif

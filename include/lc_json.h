@@ -1,0 +1,84 @@
+/*
+ * lc_json.h - the hot-path JSON scanner.
+ *
+ * One pass over a record's bytes, no allocation in steady state (the scanner owns arrays
+ * that grow to the largest record seen and are reused). It checks RFC 8259 syntax, UTF-8
+ * validity of the whole input, duplicate member names in every object at any depth (names
+ * compared after unescaping), and records the top-level object's members as spans into the
+ * caller's buffer. It never copies or re-serialises values: the classifier splices output
+ * from these spans.
+ *
+ * jansson is the reference implementation: tests/test_json_diff.c asserts both agree on
+ * validity and field values for every input, except the documented differences: numbers of
+ * any size or precision are valid here, and "\u0000" inside strings is valid here.
+ */
+#ifndef LC_JSON_H
+#define LC_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+/* Nesting deeper than this is refused as invalid JSON (SPEC §2.1 allows it). */
+#define LC_JSON_MAX_DEPTH 512
+
+typedef enum lc_json_type {
+    LC_JT_STRING = 1,
+    LC_JT_NUMBER,
+    LC_JT_TRUE,
+    LC_JT_FALSE,
+    LC_JT_NULL,
+    LC_JT_OBJECT,
+    LC_JT_ARRAY,
+} lc_json_type_t;
+
+typedef enum lc_json_result {
+    LC_JSON_OK = 0,            /* a valid JSON object, members recorded */
+    LC_JSON_INVALID,           /* empty, bad syntax, too deep, or not valid UTF-8 */
+    LC_JSON_NOT_OBJECT,        /* valid JSON whose top level is not an object */
+    LC_JSON_DUPLICATE_KEY,     /* valid JSON, but some object names a member twice */
+} lc_json_result_t;
+
+/* A member of the top-level object. All pointers point into the scanned input. */
+typedef struct lc_json_member {
+    const char *key;       /* raw key bytes between the quotes (still escaped) */
+    uint32_t key_len;
+    bool key_escaped;      /* key contains a backslash: compare with lc_json_unescape */
+    uint8_t type;          /* lc_json_type_t of the value */
+    bool val_escaped;      /* for strings: contents contain a backslash */
+    const char *val;       /* for strings: raw contents between the quotes;
+                              otherwise the whole value token/text (numbers, literals,
+                              objects and arrays from first to last byte) */
+    uint32_t val_len;
+} lc_json_member_t;
+
+typedef struct lc_json_scanner lc_json_scanner_t;
+
+lc_json_scanner_t *lc_json_scanner_new(void);
+void lc_json_scanner_free(lc_json_scanner_t *s);
+
+/*
+ * Scans `len` bytes at `data` (not necessarily NUL-terminated). Leading and trailing JSON
+ * white space is allowed. `*utf8_ok` is set to whether the whole input is valid UTF-8
+ * (an input that is not is always LC_JSON_INVALID). Syntax errors take precedence over
+ * duplicate keys (a document is first checked whole).
+ * On LC_JSON_OK, *members / *nmembers describe the top-level object's members in input
+ * order, valid until the next scan with the same scanner; *obj_start / *obj_end point at
+ * its '{' and just past its '}'.
+ */
+lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len,
+                              bool *utf8_ok,
+                              const lc_json_member_t **members, size_t *nmembers,
+                              const char **obj_start, const char **obj_end);
+
+/*
+ * Decodes the escapes of a JSON string's raw contents (as given in lc_json_member_t, already
+ * known valid) into `out` (capacity `cap`, needs at most `len` bytes). Returns the decoded
+ * length. "\u0000" decodes to a NUL byte. Surrogate pairs decode to one code point.
+ */
+size_t lc_json_unescape(const char *raw, size_t len, char *out, size_t cap);
+
+/* True when `raw` (raw, maybe escaped JSON string contents) decodes to exactly name/name_len. */
+bool lc_json_key_equals(const char *raw, size_t len, bool escaped, const char *name, size_t name_len);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * lc_schema.h - the record schema: fields, their types and constraints (SPEC §2.1, §3),
+ * and the names of every reason code it can produce (bounded: they come from the schema,
+ * never from record data, so they can label metrics).
+ */
+#ifndef LC_SCHEMA_H
+#define LC_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum lc_field_type {
+    LC_FT_STRING = 0,
+    LC_FT_INTEGER,
+    LC_FT_NUMBER,
+    LC_FT_BOOLEAN,
+    LC_FT_TIMESTAMP,
+} lc_field_type_t;
+
+/* Plain description of one field, as read from the configuration (owned by the config). */
+typedef struct lc_field_def {
+    const char *name;
+    lc_field_type_t type;
+    bool required;            /* default true; an absent optional field is not checked */
+    int64_t max_length;       /* -1: no limit. Counted in Unicode code points. */
+    const char *const *enum_values; /* NULL or array of n_enum strings */
+    size_t n_enum;
+    const char *pattern;      /* NULL or a POSIX extended regex matched against the whole value */
+    int line;                 /* line in the configuration file, for error messages */
+} lc_field_def_t;
+
+/* Every reason code. Document-level and users reasons have no field; field reasons do. */
+typedef enum lc_reason_kind {
+    LC_R_TOO_LARGE = 0,
+    LC_R_INVALID_JSON,
+    LC_R_NOT_OBJECT,
+    LC_R_DUPLICATE_KEY,
+    LC_R_MISSING,
+    LC_R_NULL,
+    LC_R_TYPE,
+    LC_R_EMPTY,
+    LC_R_LENGTH,
+    LC_R_ENUM,
+    LC_R_PATTERN,
+    LC_R_UNKNOWN_ACCOUNT,
+    LC_R_DEVICE_MISMATCH,
+    LC_R__COUNT
+} lc_reason_kind_t;
+
+typedef struct lc_schema lc_schema_t;
+
+/* Compiles the field definitions (copies what it needs; defs may be freed afterwards).
+ * Fails on a duplicate field name, an empty name, or a pattern that does not compile; the
+ * message names the field and its config line. */
+lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, char *errstr, size_t errlen);
+void lc_schema_free(lc_schema_t *s);
+
+size_t lc_schema_nfields(const lc_schema_t *s);
+const char *lc_schema_field_name(const lc_schema_t *s, size_t i);
+lc_field_type_t lc_schema_field_type(const lc_schema_t *s, size_t i);
+/* Index of the field named `name`, or -1. */
+int lc_schema_field_index(const lc_schema_t *s, const char *name);
+const char *lc_field_type_name(lc_field_type_t t);
+/* Parses "string", "integer", ... Returns -1 for an unknown name. */
+int lc_field_type_parse(const char *name, lc_field_type_t *out);
+
+/*
+ * Reason ids: a dense numbering of every reason code the schema can produce, for metrics
+ * arrays. Document-level and users reasons come first, then 7 codes per field.
+ */
+size_t lc_schema_nreasons(const lc_schema_t *s);
+size_t lc_schema_reason_id(const lc_schema_t *s, lc_reason_kind_t kind, size_t field);
+/* "missing:device", "invalid_json", ... (static storage owned by the schema) */
+const char *lc_schema_reason_name(const lc_schema_t *s, size_t reason_id);
+
+/*
+ * Checks one field's value (SPEC §2.1 order: type, empty, length, enum, pattern; missing and
+ * null are decided by the caller). For strings, `val` is the DECODED value (may contain NUL);
+ * for other JSON types, the raw token. `jtype` is an lc_json_type_t. Returns the failing
+ * lc_reason_kind_t, or -1 when the value is acceptable. When the field is an integer and
+ * the value converts, *int_out receives it (int_out may be NULL).
+ */
+int lc_schema_check_value(const lc_schema_t *s, size_t field, int jtype,
+                          const char *val, size_t len, int64_t *int_out);
+
+/* Type rules of SPEC §3, exposed for the unit tests and for the users loader. */
+bool lc_parse_int64_text(const char *s, size_t len, bool allow_json_number, int64_t *out);
+bool lc_valid_timestamp_string(const char *s, size_t len);
+bool lc_valid_decimal_string(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,71 @@
+/*
+ * lc_users.h - the users snapshot: an immutable account -> device(s) table (SPEC §2.2, §5).
+ *
+ * Built once by a builder, then read concurrently without locks by any number of threads.
+ * Integer keys live in an open-addressing table of 64-bit keys with 32-bit device ids
+ * (devices interned once per snapshot), so 10 M users fit in about 16-24 bytes each.
+ * String keys (when the key field is not an integer) use a separate table with an arena.
+ * Devices are normalised once at load: surrounding ASCII white space removed and, when
+ * case-insensitive, ASCII lower-cased. A lookup normalises the record's device the same way.
+ *
+ * Snapshots are reference counted so that a background refresh can replace the current one
+ * while batches still hold the old one (see lc_refresh.h).
+ */
+#ifndef LC_USERS_H
+#define LC_USERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lc_users lc_users_t;
+typedef struct lc_users_builder lc_users_builder_t;
+
+typedef enum lc_users_match {
+    LC_USERS_UNKNOWN = 0,   /* no row has this account */
+    LC_USERS_MATCH,         /* some row of the account has this device */
+    LC_USERS_MISMATCH,      /* the account exists, none of its devices is this one */
+} lc_users_match_t;
+
+/* int_keys: keys are parsed as integers (SPEC §2.2: "0684", "684" and 684 are one account).
+ * expected_rows: a sizing hint (0 if unknown). Returns NULL only when out of memory. */
+lc_users_builder_t *lc_users_builder_new(bool int_keys, bool case_insensitive, size_t expected_rows);
+
+/* Adds one row. Returns 0 when added (a repeated identical row is fine), 1 when skipped
+ * because the key does not convert to an integer (counted), -1 when out of memory. */
+int lc_users_builder_add(lc_users_builder_t *b, const char *key, size_t key_len,
+                         const char *device, size_t device_len);
+
+/* Finishes the snapshot (refcount 1) and frees the builder. loaded_at_ms: wall-clock time of
+ * the load from the source (kept through the snapshot file). NULL only when out of memory. */
+lc_users_t *lc_users_builder_finish(lc_users_builder_t *b, int64_t loaded_at_ms);
+void lc_users_builder_free(lc_users_builder_t *b);   /* abandon a build */
+
+lc_users_match_t lc_users_check_int(const lc_users_t *u, int64_t key,
+                                    const char *device, size_t device_len);
+lc_users_match_t lc_users_check_str(const lc_users_t *u, const char *key, size_t key_len,
+                                    const char *device, size_t device_len);
+
+bool lc_users_int_keys(const lc_users_t *u);
+bool lc_users_case_insensitive(const lc_users_t *u);
+size_t lc_users_accounts(const lc_users_t *u);     /* distinct accounts */
+size_t lc_users_rows(const lc_users_t *u);         /* rows accepted (account, device) */
+size_t lc_users_skipped(const lc_users_t *u);      /* rows skipped: key did not convert */
+int64_t lc_users_loaded_at_ms(const lc_users_t *u);
+size_t lc_users_memory_bytes(const lc_users_t *u); /* heap bytes held by the snapshot */
+
+void lc_users_ref(lc_users_t *u);     /* atomic */
+void lc_users_unref(lc_users_t *u);   /* atomic; frees at zero; NULL is fine */
+
+/* Snapshot file (users.snapshot_path): written atomically (temporary file in the same
+ * directory, fsync, rename). The file records key kind, case mode and loaded_at. */
+int lc_users_save(const lc_users_t *u, const char *path, char *errstr, size_t errlen);
+lc_users_t *lc_users_load_file(const char *path, bool int_keys, bool case_insensitive,
+                               char *errstr, size_t errlen);
+
+/* Pipe mode's users CSV: `account,device` per line, no header; blank lines ignored, a
+ * trailing \r dropped; a line without a comma is an error naming its line number. */
+lc_users_t *lc_users_load_csv(const char *path, bool int_keys, bool case_insensitive,
+                              char *errstr, size_t errlen);
+
+#endif
