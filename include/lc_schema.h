@@ -59,6 +59,8 @@ void lc_schema_free(lc_schema_t *s);
 size_t lc_schema_nfields(const lc_schema_t *s);
 const char *lc_schema_field_name(const lc_schema_t *s, size_t i);
 lc_field_type_t lc_schema_field_type(const lc_schema_t *s, size_t i);
+/* False for an optional field (required: false): when absent it is not checked. */
+bool lc_schema_field_required(const lc_schema_t *s, size_t i);
 /* Index of the field named `name`, or -1. */
 int lc_schema_field_index(const lc_schema_t *s, const char *name);
 const char *lc_field_type_name(lc_field_type_t t);
@@ -83,6 +85,19 @@ const char *lc_schema_reason_name(const lc_schema_t *s, size_t reason_id);
  */
 int lc_schema_check_value(const lc_schema_t *s, size_t field, int jtype,
                           const char *val, size_t len, int64_t *int_out);
+
+/*
+ * Per-thread compiled patterns. glibc's regexec serialises all callers of one regex_t with
+ * a lock, so each classifier (one per thread) compiles its own copy of the schema's
+ * patterns. lc_schema_check_value_with is lc_schema_check_value using m's patterns (m may
+ * be NULL: then the schema's own). The matcher must not outlive the schema.
+ */
+typedef struct lc_schema_matcher lc_schema_matcher_t;
+lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, size_t errlen);
+void lc_schema_matcher_free(lc_schema_matcher_t *m);
+int lc_schema_check_value_with(const lc_schema_t *s, const lc_schema_matcher_t *m,
+                               size_t field, int jtype, const char *val, size_t len,
+                               int64_t *int_out);
 
 /* Type rules of SPEC §3, exposed for the unit tests and for the users loader. */
 bool lc_parse_int64_text(const char *s, size_t len, bool allow_json_number, int64_t *out);

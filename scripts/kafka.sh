@@ -53,7 +53,7 @@ fetch_jars() {
     say "downloading Kafka $KAFKA_VERSION jars from Maven Central into $LIBS ..."
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    if ! mvn -q -B -f "$LC_SCRIPTS_DIR/kafka-pom.xml" "${extra[@]}" \
+    if ! mvn -q -B -Dstyle.color=never -f "$LC_SCRIPTS_DIR/kafka-pom.xml" "${extra[@]}" \
             -Dkafka.version="$KAFKA_VERSION" -Dlibs.dir="$tmp" \
             dependency:copy-dependencies; then
         rm -rf "$tmp"
@@ -271,7 +271,7 @@ cmd_status() {
 
 topic_partitions() { # prints the partition count of topic $1, empty when absent
     kcat -b "$BOOTSTRAP" -L -t "$1" -m 5 2>/dev/null |
-        sed -n "s/^ *topic \"$1\" with \([0-9]*\) partitions:.*/\1/p"
+        sed -n "s/^ *topic \"$1\" with \([0-9]*\) partitions: *\$/\1/p"
 }
 
 require_running() {

@@ -1,0 +1,29 @@
+/*
+ * lc_kafka.h - librdkafka client set-up shared by the service, loggen and bench tools:
+ * configuration from lc_config (our defaults, then the user's pass-through properties, then
+ * the properties delivery guarantees depend on), log lines routed through lc_log.
+ */
+#ifndef LC_KAFKA_H
+#define LC_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "lc_config.h"
+
+/* The consumer's and producer's rd_kafka_conf_t. NULL with errstr on a bad property (the
+ * message names the property and its config line). The caller owns the result. */
+rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_config_t *cfg, char *errstr, size_t errlen);
+rd_kafka_conf_t *lc_kafka_producer_conf(const lc_config_t *cfg, char *errstr, size_t errlen);
+
+/* Routes librdkafka's own log lines through lc_log (component "rdkafka"). */
+void lc_kafka_route_logs(rd_kafka_conf_t *conf);
+
+/*
+ * Waits up to timeout_ms for the cluster to answer a metadata request. Returns 0 when it
+ * did; fills *input_exists / *output_exists for the two topics. -1 with errstr otherwise.
+ */
+int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *output_topic,
+                          int timeout_ms, bool *input_exists, bool *output_exists,
+                          char *errstr, size_t errlen);
+
+#endif

@@ -1,0 +1,17 @@
+/*
+ * lc_pipe.h - pipe mode (`--stdin`): JSON lines in, one output line per non-blank input
+ * line out, same order. A trailing "\r" is dropped; a line of only spaces/tabs is blank.
+ */
+#ifndef LC_PIPE_H
+#define LC_PIPE_H
+
+#include <stdio.h>
+
+#include "lc_config.h"
+#include "lc_metrics.h"
+
+/* Returns 0 at end of input, -1 on a read/write error (errstr). `metrics` may be NULL. */
+int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
+                lc_metrics_t *metrics, char *errstr, size_t errlen);
+
+#endif

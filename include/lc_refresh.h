@@ -1,0 +1,49 @@
+/*
+ * lc_refresh.h - the current users snapshot and its background refresh (SPEC §5).
+ *
+ * The source holds one snapshot at a time. Readers acquire a reference (one mutex-guarded
+ * pointer copy per batch, never per record) and release it when done; a refresh builds a
+ * whole new snapshot off to the side and swaps the pointer, so a record is never judged
+ * against a half-loaded table. A failed refresh keeps the last good snapshot, is logged
+ * once per outage, counted in metrics, and retried with exponential backoff.
+ */
+#ifndef LC_REFRESH_H
+#define LC_REFRESH_H
+
+#include "lc_metrics.h"
+#include "lc_users.h"
+
+/* Loads a whole snapshot; NULL with a one-line reason on failure. */
+typedef lc_users_t *(*lc_users_loader_fn)(void *ctx, char *errstr, size_t errlen);
+
+typedef struct lc_refresh_opts {
+    lc_users_loader_fn load;
+    void *load_ctx;
+    int refresh_interval_ms;    /* between successful loads */
+    int startup_timeout_ms;     /* how long the first load may keep retrying */
+    int backoff_min_ms;         /* first retry delay after a failure (then doubles) */
+    const char *snapshot_path;  /* "" or NULL: none */
+    bool int_keys;              /* for reading the snapshot file */
+    bool case_insensitive;
+    lc_metrics_t *metrics;      /* may be NULL */
+} lc_refresh_opts_t;
+
+typedef struct lc_users_source lc_users_source_t;
+
+/*
+ * Loads the first snapshot, retrying with backoff for up to startup_timeout_ms. When that
+ * fails and a snapshot file exists, starts from the file (logging its age). Then starts the
+ * refresh thread. Returns NULL when no snapshot could be had (the caller exits 3), with the
+ * reason in errstr. `stop_flag` (may be NULL) is checked while retrying at start-up.
+ */
+lc_users_source_t *lc_users_source_start(const lc_refresh_opts_t *opts,
+                                         volatile int *stop_flag,
+                                         char *errstr, size_t errlen);
+
+/* A reference to the current snapshot; release with lc_users_unref. Never NULL. */
+lc_users_t *lc_users_source_acquire(lc_users_source_t *s);
+
+/* Stops the refresh thread and drops the source's reference. */
+void lc_users_source_stop(lc_users_source_t *s);
+
+#endif

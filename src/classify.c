@@ -1,0 +1,668 @@
+/*
+ * classify.c - the pure classifier (SPEC §2, §4): one record's bytes in, a label, its reasons
+ * and the output record out. No I/O, no globals, no locks; one classifier per thread.
+ *
+ * Hot path, per record: one scan (lc_json_scan), a lookup of each schema field among the
+ * top-level members (cheap: precomputed name lengths, a rotating start so that records
+ * whose members come in schema order find each field at the first try), the value checks
+ * on the raw spans (strings are only decoded when they contain a backslash), one users
+ * lookup, and the output spliced from the input's own bytes. Everything the output needs
+ * besides the input (status/reasons member names, escaped reason names) is formatted once,
+ * in lc_classifier_new. Scratch buffers grow to the largest record seen and are reused, so
+ * the steady state allocates nothing.
+ *
+ * Decisions the SPEC leaves open, made here (tests/unit/test_classify.c pins them down):
+ *
+ *  - A tombstone (absent value) is invalid_json with "raw":"" (there are no bytes to keep;
+ *    an empty string is what an empty value would give too, and keeps one output shape).
+ *  - Refused records keep status_field/reasons_field names from the options, like objects.
+ *  - An input member named like an output field is renamed "original_<name>". If that name
+ *    is taken too (by another input member, by the other output field or by another renamed
+ *    member) "original_" is prefixed again until the name is unique, so the output never has
+ *    a duplicate key and no input member is lost.
+ *  - Keys compare as integers when the users snapshot was built with integer keys (the
+ *    pipeline builds it so exactly when the key field's schema type is integer, SPEC §2.2);
+ *    asking the snapshot rather than the schema keeps the two in step even if they were
+ *    wired differently. A key that does not convert, or an absent key (an optional or
+ *    unchecked key field), is an unknown account.
+ *  - The device is the decoded value when the value field is a string, else its raw JSON
+ *    text; an absent value field compares as "" (which matches no real device).
+ *  - opts->max_record_bytes == 0 means the default, 1 MiB.
+ */
+#include "lc_classify.h"
+
+#include "lc_json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_RECORD_BYTES ((size_t)1 << 20)
+
+/* Refused records use these member names; output field names must differ from them. */
+static const char *const refused_payload_names[] = {"raw", "raw_base64", "raw_bytes"};
+
+static const char *const status_names[LC_STATUS__COUNT] = {
+    [LC_STATUS_GOOD] = "good",
+    [LC_STATUS_BAD] = "bad",
+    [LC_STATUS_SUSPICIOUS] = "suspicious",
+};
+
+/* A schema field as the hot path needs it. */
+typedef struct field_slot {
+    const char *name;      /* owned by the schema */
+    size_t name_len;
+    bool required;
+} field_slot_t;
+
+/* A member named like an output field, and the unique name it is emitted under. */
+typedef struct rename {
+    const lc_json_member_t *member;
+    lc_buf_t new_name;     /* decoded name, not escaped */
+} rename_t;
+
+struct lc_classifier {
+    const lc_schema_t *schema;
+    lc_schema_matcher_t *matcher;
+    lc_json_scanner_t *scanner;
+    size_t max_record_bytes;
+    lc_status_t unknown_account_status;
+
+    char *key_field, *value_field, *status_field, *reasons_field;
+    size_t key_field_len, value_field_len, status_field_len, reasons_field_len;
+    int key_field_idx, value_field_idx;     /* schema index, or -1 */
+
+    size_t nfields;
+    field_slot_t *fields;
+    const lc_json_member_t **found;         /* per field: its member in this record */
+    uint32_t *reasons;                      /* nfields + 1 */
+
+    char *scratch;                          /* decoded string values */
+    size_t scratch_cap;
+
+    /* Output pieces formatted once: `"status":"<label>","reasons":[` per label, and each
+     * reason id's JSON string (quotes included) at reason_json.data + reason_off[id]. */
+    lc_buf_t tail[LC_STATUS__COUNT];
+    lc_buf_t reason_json;
+    size_t *reason_off;
+    size_t *reason_len;
+
+    rename_t renames[2];                    /* at most one member per output field */
+    lc_buf_t candidate;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* Status names                                                                          */
+/* ------------------------------------------------------------------------------------ */
+
+const char *lc_status_name(lc_status_t s)
+{
+    return (size_t)s < LC_STATUS__COUNT ? status_names[s] : "?";
+}
+
+int lc_status_parse(const char *name, lc_status_t *out)
+{
+    for (size_t i = 0; i < LC_STATUS__COUNT; i++) {
+        if (strcmp(name, status_names[i]) == 0) {
+            *out = (lc_status_t)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Small helpers                                                                         */
+/* ------------------------------------------------------------------------------------ */
+
+static inline bool is_json_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
+static bool utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned char lo = 0x80, hi = 0xBF;   /* allowed range of the second byte */
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2;
+            if (c == 0xE0)
+                lo = 0xA0;                    /* overlong */
+            else if (c == 0xED)
+                hi = 0x9F;                    /* surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3;
+            if (c == 0xF0)
+                lo = 0x90;                    /* overlong */
+            else if (c == 0xF4)
+                hi = 0x8F;                    /* above U+10FFFF */
+        } else {
+            return false;
+        }
+        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
+            return false;
+        for (size_t k = 2; k <= n; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* Grows the decode scratch to at least `need` bytes (never shrinks). */
+static void ensure_scratch(lc_classifier_t *c, size_t need)
+{
+    if (need <= c->scratch_cap)
+        return;
+    lc_buf_t b = {c->scratch, 0, c->scratch_cap};
+    lc_buf_reserve(&b, need);   /* aborts on out of memory, like every lc_buf */
+    c->scratch = b.data;
+    c->scratch_cap = b.cap;
+}
+
+/* Does member m's name (maybe escaped) equal name/len? An escaped key decodes to fewer
+ * bytes than it has, so a raw key shorter than the name cannot match. */
+static inline bool key_is(const lc_json_member_t *m, const char *name, size_t len)
+{
+    if (!m->key_escaped)
+        return m->key_len == len && memcmp(m->key, name, len) == 0;
+    return m->key_len >= len && lc_json_key_equals(m->key, m->key_len, true, name, len);
+}
+
+/* Finds the member named name/len, starting at *hint and wrapping around; on success *hint
+ * moves past it, so fields listed in input order are each found at the first comparison. */
+static const lc_json_member_t *find_member(const lc_json_member_t *members, size_t n,
+                                           const char *name, size_t len, size_t *hint)
+{
+    for (size_t k = 0; k < n; k++) {
+        size_t i = *hint + k;
+        if (i >= n)
+            i -= n;
+        if (key_is(&members[i], name, len)) {
+            *hint = i + 1;
+            return &members[i];
+        }
+    }
+    return NULL;
+}
+
+/* The text a check sees: a string's decoded contents (decoded into scratch at `at` only
+ * when it has escapes), or any other value's raw JSON text. */
+static const char *member_text(lc_classifier_t *c, const lc_json_member_t *m, size_t at,
+                               size_t *len)
+{
+    if (m->type != LC_JT_STRING || !m->val_escaped) {
+        *len = m->val_len;
+        return m->val;
+    }
+    ensure_scratch(c, at + m->val_len);
+    *len = lc_json_unescape(m->val, m->val_len, c->scratch + at, c->scratch_cap - at);
+    return c->scratch + at;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Verdicts                                                                              */
+/* ------------------------------------------------------------------------------------ */
+
+static void add_reason(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t kind, size_t field)
+{
+    c->reasons[v->nreasons++] = (uint32_t)lc_schema_reason_id(c->schema, kind, field);
+}
+
+/* Schema checks in schema order, one reason at most per field. Remembers each field's
+ * member in c->found for the users check. When the key field is an integer field that
+ * converts, *key_int receives its value and *key_int_ok is set. */
+static void check_fields(lc_classifier_t *c, const lc_json_member_t *members, size_t n,
+                         lc_verdict_t *v, int64_t *key_int, bool *key_int_ok)
+{
+    size_t hint = 0;
+    for (size_t f = 0; f < c->nfields; f++) {
+        const field_slot_t *fs = &c->fields[f];
+        const lc_json_member_t *m = find_member(members, n, fs->name, fs->name_len, &hint);
+        c->found[f] = m;
+        if (!m) {
+            if (fs->required)
+                add_reason(c, v, LC_R_MISSING, f);
+            continue;
+        }
+        if (m->type == LC_JT_NULL) {
+            add_reason(c, v, LC_R_NULL, f);
+            continue;
+        }
+        size_t len;
+        const char *text = member_text(c, m, 0, &len);
+        bool is_key = (int)f == c->key_field_idx;
+        int64_t iv = 0;
+        int r = lc_schema_check_value_with(c->schema, c->matcher, f, m->type, text, len,
+                                           is_key ? &iv : NULL);
+        if (r >= 0) {
+            add_reason(c, v, (lc_reason_kind_t)r, f);
+        } else if (is_key && lc_schema_field_type(c->schema, f) == LC_FT_INTEGER) {
+            *key_int = iv;
+            *key_int_ok = true;
+        }
+    }
+}
+
+/* The member of a users field: the one check_fields found, or a lookup for a field that is
+ * not in the schema. */
+static const lc_json_member_t *users_member(lc_classifier_t *c, int idx, const char *name,
+                                            size_t len, const lc_json_member_t *members,
+                                            size_t n)
+{
+    if (idx >= 0)
+        return c->found[idx];
+    size_t hint = 0;
+    return find_member(members, n, name, len, &hint);
+}
+
+static lc_users_match_t look_up_account(lc_classifier_t *c, const lc_users_t *users,
+                                        const lc_json_member_t *members, size_t n,
+                                        int64_t key_int, bool key_int_ok)
+{
+    const lc_json_member_t *km = users_member(c, c->key_field_idx, c->key_field,
+                                              c->key_field_len, members, n);
+    const lc_json_member_t *dm = users_member(c, c->value_field_idx, c->value_field,
+                                              c->value_field_len, members, n);
+    if (!km || km->type == LC_JT_NULL)
+        return LC_USERS_UNKNOWN;
+
+    /* Both values may need decoding at once: room for both, side by side. */
+    ensure_scratch(c, (size_t)km->val_len + (dm ? dm->val_len : 0));
+    size_t key_len, dev_len = 0;
+    const char *key = member_text(c, km, 0, &key_len);
+    const char *dev = "";
+    if (dm)
+        dev = member_text(c, dm, km->val_escaped ? key_len : 0, &dev_len);
+
+    if (lc_users_int_keys(users)) {
+        if (!key_int_ok &&
+            !lc_parse_int64_text(key, key_len, km->type == LC_JT_NUMBER, &key_int))
+            return LC_USERS_UNKNOWN;
+        return lc_users_check_int(users, key_int, dev, dev_len);
+    }
+    return lc_users_check_str(users, key, key_len, dev, dev_len);
+}
+
+static void judge_by_users(lc_classifier_t *c, const lc_users_t *users,
+                           const lc_json_member_t *members, size_t n,
+                           int64_t key_int, bool key_int_ok, lc_verdict_t *v)
+{
+    v->status = LC_STATUS_GOOD;
+    if (!users)
+        return;
+    switch (look_up_account(c, users, members, n, key_int, key_int_ok)) {
+    case LC_USERS_UNKNOWN:
+        v->status = c->unknown_account_status;
+        add_reason(c, v, LC_R_UNKNOWN_ACCOUNT, 0);
+        break;
+    case LC_USERS_MISMATCH:
+        v->status = LC_STATUS_SUSPICIOUS;
+        add_reason(c, v, LC_R_DEVICE_MISMATCH, 0);
+        break;
+    case LC_USERS_MATCH:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Output                                                                                */
+/* ------------------------------------------------------------------------------------ */
+
+/* `"status":"<label>","reasons":[` reason, reason `]}` */
+static void append_classification(const lc_classifier_t *c, const lc_verdict_t *v,
+                                  lc_buf_t *out)
+{
+    const lc_buf_t *tail = &c->tail[v->status];
+    size_t need = tail->len + 2;
+    for (size_t i = 0; i < v->nreasons; i++)
+        need += c->reason_len[v->reasons[i]] + 1;
+    lc_buf_reserve(out, need);
+    lc_buf_append(out, tail->data, tail->len);
+    for (size_t i = 0; i < v->nreasons; i++) {
+        if (i)
+            lc_buf_putc(out, ',');
+        uint32_t id = v->reasons[i];
+        lc_buf_append(out, c->reason_json.data + c->reason_off[id], c->reason_len[id]);
+    }
+    lc_buf_append(out, "]}", 2);
+}
+
+/* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}. */
+static void emit_refused(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t kind,
+                         const char *data, size_t len, bool utf8_ok, lc_buf_t *out)
+{
+    v->status = LC_STATUS_BAD;
+    v->nreasons = 0;
+    add_reason(c, v, kind, 0);
+
+    lc_buf_putc(out, '{');
+    if (kind == LC_R_TOO_LARGE) {
+        lc_buf_printf(out, "\"raw_bytes\":%zu,", len);
+    } else if (utf8_ok && utf8_valid((const unsigned char *)data, len)) {
+        lc_buf_append(out, "\"raw\":", 6);
+        lc_buf_json_string(out, data, len);
+        lc_buf_putc(out, ',');
+    } else {
+        lc_buf_append(out, "\"raw_base64\":\"", 14);
+        lc_buf_base64(out, data, len);
+        lc_buf_append(out, "\",", 2);
+    }
+    append_classification(c, v, out);
+}
+
+/* Is `name` (decoded) taken in this record's output: by an input member, an output field,
+ * or a name already given to another renamed member? */
+static bool output_name_taken(const lc_classifier_t *c, const lc_json_member_t *members,
+                              size_t n, size_t nrenamed, const char *name, size_t len)
+{
+    if ((len == c->status_field_len && memcmp(name, c->status_field, len) == 0) ||
+        (len == c->reasons_field_len && memcmp(name, c->reasons_field, len) == 0))
+        return true;
+    for (size_t i = 0; i < nrenamed; i++) {
+        const lc_buf_t *b = &c->renames[i].new_name;
+        if (b->len == len && memcmp(b->data, name, len) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (key_is(&members[i], name, len))
+            return true;
+    return false;
+}
+
+/* Gives renames[slot] the first free name of original_<field>, original_original_<field>... */
+static void choose_new_name(lc_classifier_t *c, const lc_json_member_t *members, size_t n,
+                            size_t slot, const char *field, size_t field_len)
+{
+    lc_buf_t *cand = &c->candidate;
+    lc_buf_reset(cand);
+    lc_buf_append(cand, field, field_len);
+    do {
+        /* prepend "original_" */
+        lc_buf_reserve(cand, 9);
+        memmove(cand->data + 9, cand->data, cand->len);
+        memcpy(cand->data, "original_", 9);
+        cand->len += 9;
+    } while (output_name_taken(c, members, n, slot, cand->data, cand->len));
+    lc_buf_reset(&c->renames[slot].new_name);
+    lc_buf_append(&c->renames[slot].new_name, cand->data, cand->len);
+}
+
+/* Finds members named like an output field; returns how many (0, 1 or 2), in input order. */
+static size_t find_collisions(lc_classifier_t *c, const lc_json_member_t *members, size_t n)
+{
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        const lc_json_member_t *m = &members[i];
+        const char *field = NULL;
+        size_t flen = 0;
+        if (key_is(m, c->status_field, c->status_field_len)) {
+            field = c->status_field;
+            flen = c->status_field_len;
+        } else if (key_is(m, c->reasons_field, c->reasons_field_len)) {
+            field = c->reasons_field;
+            flen = c->reasons_field_len;
+        } else {
+            continue;
+        }
+        c->renames[nr].member = m;
+        choose_new_name(c, members, n, nr, field, flen);
+        nr++;
+    }
+    return nr;
+}
+
+/* Copies obj_start..body_end, writing each renamed member's key under its new name; every
+ * other byte is the input's own. */
+static void copy_with_renames(const lc_classifier_t *c, size_t nr, const char *obj_start,
+                              const char *body_end, lc_buf_t *out)
+{
+    const char *cursor = obj_start;
+    for (size_t i = 0; i < nr; i++) {
+        const lc_json_member_t *m = c->renames[i].member;
+        const char *open_quote = m->key - 1;
+        lc_buf_append(out, cursor, (size_t)(open_quote - cursor));
+        lc_buf_json_string(out, c->renames[i].new_name.data, c->renames[i].new_name.len);
+        cursor = m->key + m->key_len + 1;   /* past the closing quote */
+    }
+    lc_buf_append(out, cursor, (size_t)(body_end - cursor));
+}
+
+/* The input object's own bytes with the classification added as its last members. White
+ * space before the closing '}' is dropped so that the comma sits right after the value. */
+static void emit_object(lc_classifier_t *c, const lc_verdict_t *v,
+                        const lc_json_member_t *members, size_t n,
+                        const char *obj_start, const char *obj_end, lc_buf_t *out)
+{
+    const char *body_end = obj_end - 1;     /* at the closing '}' */
+    while (body_end > obj_start + 1 && is_json_space(body_end[-1]))
+        body_end--;
+    size_t nr = find_collisions(c, members, n);
+    lc_buf_reserve(out, (size_t)(body_end - obj_start) + 1);
+    if (nr == 0)
+        lc_buf_append(out, obj_start, (size_t)(body_end - obj_start));
+    else
+        copy_with_renames(c, nr, obj_start, body_end, out);
+    if (n > 0)
+        lc_buf_putc(out, ',');
+    append_classification(c, v, out);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Classify                                                                              */
+/* ------------------------------------------------------------------------------------ */
+
+void lc_classify(lc_classifier_t *c, const lc_users_t *users,
+                 const char *data, size_t len, bool present,
+                 lc_verdict_t *v, lc_buf_t *out)
+{
+    v->status = LC_STATUS_GOOD;
+    v->nreasons = 0;
+    v->reasons = c->reasons;
+
+    if (!present || len == 0) {
+        emit_refused(c, v, LC_R_INVALID_JSON, "", 0, true, out);
+        return;
+    }
+    if (len > c->max_record_bytes) {
+        emit_refused(c, v, LC_R_TOO_LARGE, data, len, false, out);
+        return;
+    }
+
+    bool utf8_ok = false;
+    const lc_json_member_t *members = NULL;
+    size_t n = 0;
+    const char *obj_start = NULL, *obj_end = NULL;
+    switch (lc_json_scan(c->scanner, data, len, &utf8_ok, &members, &n, &obj_start, &obj_end)) {
+    case LC_JSON_OK:
+        break;
+    case LC_JSON_NOT_OBJECT:
+        emit_refused(c, v, LC_R_NOT_OBJECT, data, len, utf8_ok, out);
+        return;
+    case LC_JSON_DUPLICATE_KEY:
+        emit_refused(c, v, LC_R_DUPLICATE_KEY, data, len, utf8_ok, out);
+        return;
+    case LC_JSON_INVALID:
+    default:
+        emit_refused(c, v, LC_R_INVALID_JSON, data, len, utf8_ok, out);
+        return;
+    }
+
+    int64_t key_int = 0;
+    bool key_int_ok = false;
+    check_fields(c, members, n, v, &key_int, &key_int_ok);
+    if (v->nreasons > 0)
+        v->status = LC_STATUS_BAD;
+    else
+        judge_by_users(c, users, members, n, key_int, key_int_ok, v);
+    emit_object(c, v, members, n, obj_start, obj_end, out);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Construction                                                                          */
+/* ------------------------------------------------------------------------------------ */
+
+static int check_output_names(const char *status, const char *reasons, char *errstr,
+                              size_t errlen)
+{
+    if (!status[0] || !reasons[0])
+        return lc_err(errstr, errlen, "output.status_field and output.reasons_field must "
+                                      "not be empty");
+    if (strcmp(status, reasons) == 0)
+        return lc_err(errstr, errlen, "output.status_field and output.reasons_field are "
+                                      "both '%s'", status);
+    for (size_t i = 0; i < LC_ARRAY_SIZE(refused_payload_names); i++)
+        if (strcmp(status, refused_payload_names[i]) == 0 ||
+            strcmp(reasons, refused_payload_names[i]) == 0)
+            return lc_err(errstr, errlen, "output field name '%s' is reserved for refused "
+                                          "records", refused_payload_names[i]);
+    return 0;
+}
+
+/* Formats the output pieces that never change: tails per label and reason strings. */
+static int format_output_pieces(lc_classifier_t *c)
+{
+    for (size_t s = 0; s < LC_STATUS__COUNT; s++) {
+        lc_buf_t *t = &c->tail[s];
+        lc_buf_json_string(t, c->status_field, c->status_field_len);
+        lc_buf_putc(t, ':');
+        lc_buf_json_string(t, status_names[s], strlen(status_names[s]));
+        lc_buf_putc(t, ',');
+        lc_buf_json_string(t, c->reasons_field, c->reasons_field_len);
+        lc_buf_append(t, ":[", 2);
+    }
+    size_t nr = lc_schema_nreasons(c->schema);
+    c->reason_off = calloc(nr ? nr : 1, sizeof(*c->reason_off));
+    c->reason_len = calloc(nr ? nr : 1, sizeof(*c->reason_len));
+    if (!c->reason_off || !c->reason_len)
+        return -1;
+    for (size_t id = 0; id < nr; id++) {
+        const char *name = lc_schema_reason_name(c->schema, id);
+        c->reason_off[id] = c->reason_json.len;
+        lc_buf_json_string(&c->reason_json, name, strlen(name));
+        c->reason_len[id] = c->reason_json.len - c->reason_off[id];
+    }
+    return 0;
+}
+
+static int copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
+{
+    c->key_field = dup_str(o->key_field ? o->key_field : "account_id");
+    c->value_field = dup_str(o->value_field ? o->value_field : "device");
+    c->status_field = dup_str(o->status_field ? o->status_field : "status");
+    c->reasons_field = dup_str(o->reasons_field ? o->reasons_field : "reasons");
+    if (!c->key_field || !c->value_field || !c->status_field || !c->reasons_field)
+        return -1;
+    c->key_field_len = strlen(c->key_field);
+    c->value_field_len = strlen(c->value_field);
+    c->status_field_len = strlen(c->status_field);
+    c->reasons_field_len = strlen(c->reasons_field);
+    c->key_field_idx = lc_schema_field_index(c->schema, c->key_field);
+    c->value_field_idx = lc_schema_field_index(c->schema, c->value_field);
+    return 0;
+}
+
+static int init_fields(lc_classifier_t *c)
+{
+    c->nfields = lc_schema_nfields(c->schema);
+    size_t n = c->nfields ? c->nfields : 1;
+    c->fields = calloc(n, sizeof(*c->fields));
+    c->found = calloc(n, sizeof(*c->found));
+    c->reasons = calloc(c->nfields + 1, sizeof(*c->reasons));
+    if (!c->fields || !c->found || !c->reasons)
+        return -1;
+    for (size_t f = 0; f < c->nfields; f++) {
+        c->fields[f].name = lc_schema_field_name(c->schema, f);
+        c->fields[f].name_len = strlen(c->fields[f].name);
+        c->fields[f].required = lc_schema_field_required(c->schema, f);
+    }
+    return 0;
+}
+
+lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts, char *errstr, size_t errlen)
+{
+    if (!opts || !opts->schema) {
+        lc_err(errstr, errlen, "classifier: no schema");
+        return NULL;
+    }
+    if ((size_t)opts->unknown_account_status >= LC_STATUS__COUNT) {
+        lc_err(errstr, errlen, "classifier: bad unknown_account status");
+        return NULL;
+    }
+    lc_classifier_t *c = calloc(1, sizeof(*c));
+    if (!c) {
+        lc_err(errstr, errlen, "out of memory");
+        return NULL;
+    }
+    c->schema = opts->schema;
+    c->unknown_account_status = opts->unknown_account_status;
+    c->max_record_bytes = opts->max_record_bytes ? opts->max_record_bytes
+                                                 : DEFAULT_MAX_RECORD_BYTES;
+    if (copy_names(c, opts) < 0 || init_fields(c) < 0 || format_output_pieces(c) < 0) {
+        lc_err(errstr, errlen, "out of memory");
+        goto fail;
+    }
+    if (check_output_names(c->status_field, c->reasons_field, errstr, errlen) < 0)
+        goto fail;
+    if (!c->key_field[0] || !c->value_field[0]) {
+        lc_err(errstr, errlen, "users.key_field and users.value_field must not be empty");
+        goto fail;
+    }
+    c->matcher = lc_schema_matcher_new(c->schema, errstr, errlen);
+    if (!c->matcher)
+        goto fail;
+    c->scanner = lc_json_scanner_new();
+    if (!c->scanner) {
+        lc_err(errstr, errlen, "out of memory");
+        goto fail;
+    }
+    return c;
+
+fail:
+    lc_classifier_free(c);
+    return NULL;
+}
+
+void lc_classifier_free(lc_classifier_t *c)
+{
+    if (!c)
+        return;
+    if (c->scanner)
+        lc_json_scanner_free(c->scanner);
+    lc_schema_matcher_free(c->matcher);
+    free(c->key_field);
+    free(c->value_field);
+    free(c->status_field);
+    free(c->reasons_field);
+    free(c->fields);
+    free(c->found);
+    free(c->reasons);
+    free(c->scratch);
+    for (size_t s = 0; s < LC_STATUS__COUNT; s++)
+        lc_buf_free(&c->tail[s]);
+    lc_buf_free(&c->reason_json);
+    free(c->reason_off);
+    free(c->reason_len);
+    for (size_t i = 0; i < LC_ARRAY_SIZE(c->renames); i++)
+        lc_buf_free(&c->renames[i].new_name);
+    lc_buf_free(&c->candidate);
+    free(c);
+}

@@ -1,0 +1,779 @@
+/* pipeline.c - consume -> classify -> produce, with at-least-once or exactly-once hand-over. */
+#include "lc_pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_kafka.h"
+#include "lc_log.h"
+
+/* A micro-batch's records from one input partition, waiting for their delivery reports. */
+typedef struct segment {
+    struct segment *next;
+    int64_t last_offset;
+    uint32_t pending;        /* delivery reports still outstanding */
+    bool failed;             /* a record's delivery failed: never commit past this */
+} segment_t;
+
+typedef struct partition {
+    bool assigned;
+    segment_t *head, *tail;  /* unfinished segments, oldest first */
+    segment_t *open;         /* the current batch's segment, while the batch is produced */
+    int64_t committed;       /* next offset to read, as last committed by us; -1 none */
+    int64_t first_in_batch;  /* exactly_once: where to rewind to after an abort */
+    int64_t next_in_batch;   /* exactly_once: position after the batch */
+} partition_t;
+
+typedef struct pipeline {
+    const lc_config_t *cfg;
+    lc_metrics_t *metrics;
+    lc_users_source_t *users;
+    const lc_pipeline_hooks_t *hooks;
+    volatile sig_atomic_t *stop;
+    bool eos;
+
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    rd_kafka_topic_t *out_topic;
+
+    partition_t *parts;          /* indexed by input partition id */
+    int nparts;
+
+    rd_kafka_message_t **batch;  /* the batch in hand */
+    int batch_len;
+
+    lc_classifier_t *classifier;
+    lc_buf_t out;
+    uint64_t *batch_reasons;     /* per-batch reason counts, added to metrics at once */
+    uint64_t batch_status[LC_STATUS__COUNT];
+
+    bool fatal;                  /* set by a failed delivery or a fatal client error */
+    char fatal_msg[512];
+    bool ready_sent;
+    int64_t next_stats_ms;
+    uint64_t stats_records_prev;
+    int64_t stats_prev_ms;
+} pipeline_t;
+
+static void set_fatal(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_fatal(pipeline_t *p, const char *fmt, ...)
+{
+    if (p->fatal)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->fatal_msg, sizeof(p->fatal_msg), fmt, ap);
+    va_end(ap);
+    p->fatal = true;
+    LC_ERROR("pipeline", "%s", p->fatal_msg);
+}
+
+/* ---- partition bookkeeping ----------------------------------------------------------- */
+
+static partition_t *partition_get(pipeline_t *p, int32_t id)
+{
+    if (id >= p->nparts) {
+        int n = id + 1 > p->nparts * 2 ? id + 1 : p->nparts * 2;
+        partition_t *np = realloc(p->parts, (size_t)n * sizeof(*np));
+        if (!np)
+            abort();
+        memset(np + p->nparts, 0, (size_t)(n - p->nparts) * sizeof(*np));
+        for (int i = p->nparts; i < n; i++)
+            np[i].committed = np[i].first_in_batch = -1;
+        p->parts = np;
+        p->nparts = n;
+    }
+    return &p->parts[id];
+}
+
+static segment_t *segment_open(partition_t *part)
+{
+    if (part->open)
+        return part->open;
+    segment_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        abort();
+    if (part->tail)
+        part->tail->next = s;
+    else
+        part->head = s;
+    part->tail = s;
+    part->open = s;
+    return s;
+}
+
+/* Pops finished segments; returns the offset to commit for this partition, or -1. */
+static int64_t partition_advance(partition_t *part)
+{
+    int64_t commit = -1;
+    while (part->head && part->head != part->open && part->head->pending == 0 &&
+           !part->head->failed) {
+        segment_t *s = part->head;
+        commit = s->last_offset + 1;
+        part->head = s->next;
+        if (!part->head)
+            part->tail = NULL;
+        free(s);
+    }
+    return commit;
+}
+
+static bool partition_idle(const partition_t *part)
+{
+    for (const segment_t *s = part->head; s; s = s->next)
+        if (s->pending)
+            return false;
+    return true;
+}
+
+static void partition_clear(partition_t *part)
+{
+    segment_t *s = part->head;
+    while (s) {
+        segment_t *n = s->next;
+        free(s);
+        s = n;
+    }
+    part->head = part->tail = part->open = NULL;
+    part->assigned = false;
+    part->committed = -1;
+    part->first_in_batch = -1;
+}
+
+/* ---- commits (at_least_once) ---------------------------------------------------------- */
+
+/* Commits every partition's finished prefix. `only` limits it to one partition list. */
+static void commit_finished(pipeline_t *p, const rd_kafka_topic_partition_list_t *only, bool sync)
+{
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
+    for (int id = 0; id < p->nparts; id++) {
+        partition_t *part = &p->parts[id];
+        if (!part->assigned)
+            continue;
+        if (only && !rd_kafka_topic_partition_list_find(only, p->cfg->kafka_input_topic, id))
+            continue;
+        int64_t off = partition_advance(part);
+        if (off > part->committed) {
+            rd_kafka_topic_partition_list_add(offs, p->cfg->kafka_input_topic, id)->offset = off;
+            part->committed = off;
+        }
+    }
+    if (offs->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_commit(p->consumer, offs, sync ? 0 : 1);
+        if (err) {
+            atomic_fetch_add(&p->metrics->commit_errors, 1);
+            LC_WARN("pipeline", "offset commit failed: %s", rd_kafka_err2str(err));
+        } else if (sync) {
+            atomic_fetch_add(&p->metrics->commits, 1);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(offs);
+}
+
+static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk; (void)offsets;
+    pipeline_t *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    if (err) {
+        atomic_fetch_add(&p->metrics->commit_errors, 1);
+        LC_WARN("pipeline", "async offset commit failed: %s (a later commit covers it)",
+                rd_kafka_err2str(err));
+    } else {
+        atomic_fetch_add(&p->metrics->commits, 1);
+    }
+}
+
+/* ---- producer callbacks --------------------------------------------------------------- */
+
+static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    pipeline_t *p = opaque;
+    segment_t *s = m->_private;
+    if (s)
+        s->pending--;
+    if (m->err) {
+        atomic_fetch_add(&p->metrics->produce_errors, 1);
+        if (s)
+            s->failed = true;
+        /* The idempotent producer has already retried everything retriable. */
+        if (!p->eos)
+            set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
+                      rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
+    }
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    pipeline_t *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[512];
+        rd_kafka_fatal_error(rk, why, sizeof(why));
+        set_fatal(p, "fatal kafka client error: %s", why);
+        return;
+    }
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        atomic_store(&p->metrics->kafka_down, 1);
+    LC_WARN("kafka", "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* ---- rebalance ------------------------------------------------------------------------ */
+
+/* Drops the unproduced records of revoked partitions from the batch in hand: their offsets
+ * are not committed, so the partitions' next owner reads them again. */
+static void drop_batch_records(pipeline_t *p, const rd_kafka_topic_partition_list_t *parts)
+{
+    int kept = 0;
+    for (int i = 0; i < p->batch_len; i++) {
+        rd_kafka_message_t *m = p->batch[i];
+        if (rd_kafka_topic_partition_list_find(parts, rd_kafka_topic_name(m->rkt), m->partition)) {
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        p->batch[kept++] = m;
+    }
+    p->batch_len = kept;
+}
+
+/* Waits for the delivery reports of the given partitions' records (at_least_once). */
+static void await_partitions(pipeline_t *p, const rd_kafka_topic_partition_list_t *parts)
+{
+    for (;;) {
+        bool idle = true;
+        for (int i = 0; i < parts->cnt && idle; i++) {
+            int32_t id = parts->elems[i].partition;
+            if (id < p->nparts && !partition_idle(&p->parts[id]))
+                idle = false;
+        }
+        if (idle)
+            return;
+        rd_kafka_poll(p->producer, 100);
+    }
+}
+
+static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
+{
+    for (int i = 0; i < parts->cnt; i++) {
+        partition_t *part = partition_get(p, parts->elems[i].partition);
+        partition_clear(part);
+        part->assigned = true;
+    }
+    LC_INFO("pipeline", "assigned %d partition(s)", parts->cnt);
+    rd_kafka_error_t *e = rd_kafka_incremental_assign(p->consumer, parts);
+    if (e) {
+        set_fatal(p, "incremental assign failed: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    atomic_store(&p->metrics->consuming, 1);
+}
+
+static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, bool lost)
+{
+    drop_batch_records(p, parts);
+    if (!p->eos) {
+        /* Finish what was handed to the producer, then commit it before letting go. */
+        await_partitions(p, parts);
+        if (!lost && !p->fatal)
+            commit_finished(p, parts, true);
+    }
+    for (int i = 0; i < parts->cnt; i++)
+        if (parts->elems[i].partition < p->nparts)
+            partition_clear(&p->parts[parts->elems[i].partition]);
+    LC_INFO("pipeline", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
+    rd_kafka_error_t *e = rd_kafka_incremental_unassign(p->consumer, parts);
+    if (e) {
+        LC_WARN("pipeline", "incremental unassign failed: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    pipeline_t *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        on_assign(p, parts);
+    else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS)
+        on_revoke(p, parts, rd_kafka_assignment_lost(rk));
+    else
+        set_fatal(p, "rebalance error: %s", rd_kafka_err2str(err));
+}
+
+/* ---- one batch ------------------------------------------------------------------------ */
+
+/* Collects up to batch.max_records: waits up to batch.max_wait_ms for the first record,
+ * then takes only what is already there, so a quiet topic never delays a record. */
+static void collect_batch(pipeline_t *p)
+{
+    int64_t deadline = lc_now_ms() + p->cfg->batch_max_wait_ms;
+    p->batch_len = 0;
+    while (p->batch_len < p->cfg->batch_max_records && !*p->stop && !p->fatal) {
+        int64_t left = deadline - lc_now_ms();
+        int timeout = p->batch_len > 0 ? 0 : (int)(left > 0 ? left : 0);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, timeout);
+        if (!m) {
+            if (p->batch_len > 0 || lc_now_ms() >= deadline)
+                break;
+            continue;
+        }
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                LC_WARN("consumer", "%s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        atomic_store(&p->metrics->kafka_down, 0);
+        p->batch[p->batch_len++] = m;
+    }
+}
+
+static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
+{
+    p->batch_status[v->status]++;
+    for (size_t i = 0; i < v->nreasons; i++)
+        p->batch_reasons[v->reasons[i]]++;
+}
+
+static void flush_batch_counts(pipeline_t *p)
+{
+    for (int s = 0; s < LC_STATUS__COUNT; s++) {
+        if (p->batch_status[s])
+            atomic_fetch_add(&p->metrics->records[s], p->batch_status[s]);
+        p->batch_status[s] = 0;
+    }
+    for (size_t r = 0; r < p->metrics->nreasons; r++) {
+        if (p->batch_reasons[r])
+            atomic_fetch_add(&p->metrics->reasons[r], p->batch_reasons[r]);
+        p->batch_reasons[r] = 0;
+    }
+}
+
+/* Hands one output record to the producer, waiting while its queue is full. */
+static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_verdict_t *v,
+                       segment_t *seg)
+{
+    char source[512];
+    int slen = snprintf(source, sizeof(source), "%s/%" PRId32 "/%" PRId64,
+                        rd_kafka_topic_name(in->rkt), in->partition, in->offset);
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(in, &tstype);
+    const char *status = lc_status_name(v->status);
+    if (seg)
+        seg->pending++;
+    for (;;) {
+        rd_kafka_resp_err_t err = rd_kafka_producev(
+            p->producer,
+            RD_KAFKA_V_RKT(p->out_topic),
+            RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_VALUE(p->out.data, p->out.len),
+            RD_KAFKA_V_KEY(in->key, in->key_len),
+            RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
+            RD_KAFKA_V_HEADER("status", status, (ssize_t)strlen(status)),
+            RD_KAFKA_V_HEADER("source", source, (ssize_t)slen),
+            RD_KAFKA_V_OPAQUE(seg),
+            RD_KAFKA_V_END);
+        if (!err)
+            return 0;
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && !p->fatal) {
+            rd_kafka_poll(p->producer, 50);
+            continue;
+        }
+        if (seg) {
+            seg->pending--;
+            seg->failed = true;
+        }
+        atomic_fetch_add(&p->metrics->produce_errors, 1);
+        set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
+        return -1;
+    }
+}
+
+/* Classifies and produces the batch in hand; records partition positions for both modes. */
+static int produce_batch(pipeline_t *p)
+{
+    lc_users_t *users = lc_users_source_acquire(p->users);
+    int rc = 0;
+    for (int i = 0; i < p->batch_len && rc == 0; i++) {
+        rd_kafka_message_t *m = p->batch[i];
+        partition_t *part = partition_get(p, m->partition);
+        if (part->first_in_batch < 0)
+            part->first_in_batch = m->offset;
+        part->next_in_batch = m->offset + 1;
+        segment_t *seg = NULL;
+        if (!p->eos) {
+            seg = segment_open(part);
+            seg->last_offset = m->offset;
+        }
+        lc_verdict_t v;
+        lc_buf_reset(&p->out);
+        lc_classify(p->classifier, users, m->payload, m->len, m->payload != NULL, &v, &p->out);
+        count_verdict(p, &v);
+        rc = produce_one(p, m, &v, seg);
+    }
+    lc_users_unref(users);
+    for (int id = 0; id < p->nparts; id++)
+        p->parts[id].open = NULL;
+    return rc;
+}
+
+static void release_batch(pipeline_t *p)
+{
+    for (int i = 0; i < p->batch_len; i++)
+        rd_kafka_message_destroy(p->batch[i]);
+    p->batch_len = 0;
+    for (int id = 0; id < p->nparts; id++)
+        p->parts[id].first_in_batch = -1;
+}
+
+/* ---- exactly_once --------------------------------------------------------------------- */
+
+static rd_kafka_topic_partition_list_t *batch_positions(pipeline_t *p, bool rewind)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (int id = 0; id < p->nparts; id++) {
+        partition_t *part = &p->parts[id];
+        if (part->first_in_batch < 0)
+            continue;
+        rd_kafka_topic_partition_list_add(l, p->cfg->kafka_input_topic, id)->offset =
+            rewind ? part->first_in_batch : part->next_in_batch;
+    }
+    return l;
+}
+
+/* After an abort: read the batch's records again from where the batch started. */
+static void rewind_batch(pipeline_t *p)
+{
+    rd_kafka_topic_partition_list_t *l = batch_positions(p, true);
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 10000);
+    if (e) {
+        set_fatal(p, "cannot rewind after abort: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Returns 0 when committed, 1 when aborted (and rewound), -1 on a fatal error. */
+static int handle_txn_error(pipeline_t *p, rd_kafka_error_t *e, const char *what)
+{
+    int rc;
+    if (rd_kafka_error_txn_requires_abort(e)) {
+        LC_WARN("pipeline", "%s: %s: aborting the transaction and rewinding", what,
+                rd_kafka_error_string(e));
+        rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
+        if (ae) {
+            set_fatal(p, "abort_transaction failed: %s", rd_kafka_error_string(ae));
+            rd_kafka_error_destroy(ae);
+            rc = -1;
+        } else {
+            atomic_fetch_add(&p->metrics->transactions_aborted, 1);
+            rewind_batch(p);
+            rc = p->fatal ? -1 : 1;
+        }
+    } else {
+        set_fatal(p, "%s: %s", what, rd_kafka_error_string(e));
+        rc = -1;
+    }
+    rd_kafka_error_destroy(e);
+    return rc;
+}
+
+static int commit_transaction(pipeline_t *p)
+{
+    rd_kafka_topic_partition_list_t *pos = batch_positions(p, false);
+    rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(p->consumer);
+    rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(p->producer, pos, gm, -1);
+    rd_kafka_consumer_group_metadata_destroy(gm);
+    rd_kafka_topic_partition_list_destroy(pos);
+    if (e)
+        return handle_txn_error(p, e, "send_offsets_to_transaction");
+    for (;;) {
+        e = rd_kafka_commit_transaction(p->producer, -1);
+        if (!e)
+            break;
+        if (rd_kafka_error_is_retriable(e)) {
+            rd_kafka_error_destroy(e);
+            continue;
+        }
+        return handle_txn_error(p, e, "commit_transaction");
+    }
+    atomic_fetch_add(&p->metrics->commits, 1);
+    return 0;
+}
+
+static int run_batch_eos(pipeline_t *p)
+{
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(p->producer);
+    if (e) {
+        set_fatal(p, "begin_transaction: %s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    if (produce_batch(p) != 0) {
+        if (p->fatal)
+            return -1;
+        rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
+        if (ae)
+            rd_kafka_error_destroy(ae);
+        rewind_batch(p);
+        return 1;
+    }
+    return commit_transaction(p);
+}
+
+/* ---- at_least_once -------------------------------------------------------------------- */
+
+static int run_batch_alo(pipeline_t *p)
+{
+    int rc = produce_batch(p);
+    rd_kafka_poll(p->producer, 0);
+    commit_finished(p, NULL, false);
+    return rc;
+}
+
+/* ---- the loop ------------------------------------------------------------------------- */
+
+static void discard_batch_counts(pipeline_t *p)
+{
+    memset(p->batch_status, 0, sizeof(p->batch_status));
+    memset(p->batch_reasons, 0, p->metrics->nreasons * sizeof(*p->batch_reasons));
+}
+
+/* Sum of (high watermark - position) over the assigned partitions, from cached values. */
+static void update_lag(pipeline_t *p)
+{
+    int64_t lag = 0;
+    bool known = false;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(p->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    rd_kafka_position(p->consumer, l);
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(p->consumer, l->elems[i].topic, l->elems[i].partition,
+                                           &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+            continue;
+        int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
+        if (hi > pos)
+            lag += hi - pos;
+        known = true;
+    }
+    bool none_assigned = l->cnt == 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    atomic_store(&p->metrics->consumer_lag, known || none_assigned ? lag : -1);
+}
+
+static void log_stats(pipeline_t *p, int64_t now)
+{
+    uint64_t total = 0;
+    uint64_t s[LC_STATUS__COUNT];
+    for (int i = 0; i < LC_STATUS__COUNT; i++)
+        total += (s[i] = atomic_load(&p->metrics->records[i]));
+    double secs = (double)(now - p->stats_prev_ms) / 1000.0;
+    double rate = secs > 0 ? (double)(total - p->stats_records_prev) / secs : 0;
+    int64_t loaded = atomic_load(&p->metrics->users_loaded_at_ms);
+    LC_INFO("stats", "%.0f records/s, total=%llu good=%llu bad=%llu suspicious=%llu lag=%lld users=%lld users_age=%llds",
+            rate, (unsigned long long)total, (unsigned long long)s[LC_STATUS_GOOD],
+            (unsigned long long)s[LC_STATUS_BAD], (unsigned long long)s[LC_STATUS_SUSPICIOUS],
+            (long long)atomic_load(&p->metrics->consumer_lag),
+            (long long)atomic_load(&p->metrics->users_entries),
+            (long long)(loaded ? (lc_wall_ms() - loaded) / 1000 : -1));
+    p->stats_records_prev = total;
+    p->stats_prev_ms = now;
+}
+
+static void housekeeping(pipeline_t *p)
+{
+    rd_kafka_poll(p->producer, 0);
+    if (p->hooks && p->hooks->tick)
+        p->hooks->tick(p->hooks->ctx);
+    if (!p->ready_sent && atomic_load(&p->metrics->consuming)) {
+        p->ready_sent = true;
+        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->cfg->kafka_input_topic,
+                p->cfg->kafka_output_topic, p->eos ? "exactly_once" : "at_least_once");
+        if (p->hooks && p->hooks->ready)
+            p->hooks->ready(p->hooks->ctx);
+    }
+    int64_t now = lc_now_ms();
+    if (now < p->next_stats_ms)
+        return;
+    update_lag(p);
+    int interval = p->cfg->log_stats_interval_s;
+    if (interval > 0 && now - p->stats_prev_ms >= (int64_t)interval * 1000)
+        log_stats(p, now);
+    p->next_stats_ms = now + 1000;
+}
+
+static void run_loop(pipeline_t *p)
+{
+    while (!*p->stop && !p->fatal) {
+        collect_batch(p);
+        if (p->batch_len > 0 && !p->fatal) {
+            int64_t t0 = lc_now_ms();
+            int rc = p->eos ? run_batch_eos(p) : run_batch_alo(p);
+            if (rc == 0 || !p->eos)
+                flush_batch_counts(p);
+            else
+                discard_batch_counts(p);
+            lc_metrics_observe_batch(p->metrics, (uint64_t)(lc_now_ms() - t0) * 1000);
+        }
+        release_batch(p);
+        housekeeping(p);
+    }
+}
+
+/* Stop: everything handed to the producer is delivered, then committed. */
+static void drain_and_commit(pipeline_t *p)
+{
+    if (p->eos)
+        return;   /* every batch was committed (or aborted) in its own transaction */
+    int64_t deadline = lc_now_ms() + (p->fatal ? 10000 : 60000);
+    while (rd_kafka_outq_len(p->producer) > 0 && lc_now_ms() < deadline)
+        rd_kafka_poll(p->producer, 100);
+    if (rd_kafka_outq_len(p->producer) > 0)
+        LC_WARN("pipeline", "%d output record(s) still undelivered at stop: their offsets stay uncommitted",
+                rd_kafka_outq_len(p->producer));
+    commit_finished(p, NULL, true);
+}
+
+/* ---- set-up and tear-down -------------------------------------------------------------- */
+
+static rd_kafka_t *create_producer(pipeline_t *p, char *errstr, size_t errlen)
+{
+    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->cfg, errstr, errlen);
+    if (!conf)
+        return NULL;
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_dr_msg_cb(conf, delivery_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    if (!rk)
+        lc_err(errstr, errlen, "cannot create the kafka producer: %s", why);
+    return rk;
+}
+
+static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
+{
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->cfg, errstr, errlen);
+    if (!conf)
+        return NULL;
+    rd_kafka_conf_set_opaque(conf, p);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (!rk) {
+        lc_err(errstr, errlen, "cannot create the kafka consumer: %s", why);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+/* Kafka reachable within kafka.startup_timeout_s, the output topic exists, transactions
+ * initialised. Returns an exit status. */
+static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
+{
+    if (!(p->producer = create_producer(p, errstr, errlen)) ||
+        !(p->consumer = create_consumer(p, errstr, errlen)))
+        return LC_EXIT_USAGE;
+    const lc_config_t *cfg = p->cfg;
+    bool in_ok = false, out_ok = false;
+    char why[512];
+    if (lc_kafka_wait_cluster(p->consumer, cfg->kafka_input_topic, cfg->kafka_output_topic,
+                              cfg->kafka_startup_timeout_s * 1000, &in_ok, &out_ok,
+                              why, sizeof(why)) != 0) {
+        lc_err(errstr, errlen, "%s (kafka.brokers %s)", why, cfg->kafka_brokers);
+        return LC_EXIT_UNAVAILABLE;
+    }
+    if (!out_ok) {
+        lc_err(errstr, errlen, "output topic '%s' does not exist on %s", cfg->kafka_output_topic,
+               cfg->kafka_brokers);
+        return LC_EXIT_UNAVAILABLE;
+    }
+    if (!in_ok)
+        LC_WARN("pipeline", "input topic '%s' does not exist yet: waiting for it", cfg->kafka_input_topic);
+    p->out_topic = rd_kafka_topic_new(p->producer, cfg->kafka_output_topic, NULL);
+    if (p->eos) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, cfg->kafka_startup_timeout_s * 1000);
+        if (e) {
+            lc_err(errstr, errlen, "init_transactions: %s", rd_kafka_error_string(e));
+            bool timeout = rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT;
+            rd_kafka_error_destroy(e);
+            return timeout ? LC_EXIT_UNAVAILABLE : LC_EXIT_FAILURE;
+        }
+    }
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, cfg->kafka_input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(p->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (err) {
+        lc_err(errstr, errlen, "subscribe to %s: %s", cfg->kafka_input_topic, rd_kafka_err2str(err));
+        return LC_EXIT_FAILURE;
+    }
+    return LC_EXIT_OK;
+}
+
+static int pipeline_init(pipeline_t *p, char *errstr, size_t errlen)
+{
+    lc_classify_opts_t copts;
+    lc_config_classify_opts(p->cfg, &copts);
+    p->classifier = lc_classifier_new(&copts, errstr, errlen);
+    p->batch = calloc((size_t)p->cfg->batch_max_records, sizeof(*p->batch));
+    p->batch_reasons = calloc(p->metrics->nreasons + 1, sizeof(*p->batch_reasons));
+    if (!p->classifier || !p->batch || !p->batch_reasons)
+        return errstr[0] ? -1 : lc_err(errstr, errlen, "out of memory");
+    p->stats_prev_ms = lc_now_ms();
+    return 0;
+}
+
+static void pipeline_destroy(pipeline_t *p)
+{
+    if (p->consumer) {
+        rd_kafka_consumer_close(p->consumer);   /* revokes: commits what is finished */
+        rd_kafka_destroy(p->consumer);
+    }
+    if (p->out_topic)
+        rd_kafka_topic_destroy(p->out_topic);
+    if (p->producer) {
+        rd_kafka_flush(p->producer, p->fatal ? 1000 : 10000);
+        rd_kafka_destroy(p->producer);
+    }
+    for (int id = 0; id < p->nparts; id++)
+        partition_clear(&p->parts[id]);
+    free(p->parts);
+    free(p->batch);
+    free(p->batch_reasons);
+    lc_classifier_free(p->classifier);
+    lc_buf_free(&p->out);
+}
+
+int lc_pipeline_run(const lc_config_t *cfg, lc_users_source_t *users, lc_metrics_t *metrics,
+                    const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
+                    char *errstr, size_t errlen)
+{
+    pipeline_t p = {.cfg = cfg, .metrics = metrics, .users = users, .hooks = hooks, .stop = stop,
+                    .eos = cfg->delivery == LC_DELIVERY_EXACTLY_ONCE};
+    if (errstr && errlen)
+        errstr[0] = 0;
+    int rc = pipeline_init(&p, errstr, errlen) == 0 ? connect_kafka(&p, errstr, errlen) : LC_EXIT_USAGE;
+    if (rc == LC_EXIT_OK) {
+        run_loop(&p);
+        if (hooks && hooks->stopping)
+            hooks->stopping(hooks->ctx);
+        LC_INFO("pipeline", "stopping: %s", p.fatal ? "fatal error" : "signal");
+        drain_and_commit(&p);
+        rc = p.fatal ? LC_EXIT_FAILURE : LC_EXIT_OK;
+        if (p.fatal)
+            lc_err(errstr, errlen, "%s", p.fatal_msg);
+    }
+    pipeline_destroy(&p);
+    return rc;
+}
