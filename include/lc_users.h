@@ -49,13 +49,41 @@ lc_users_match_t lc_users_check_str(const lc_users_t *u, const char *key, size_t
 bool lc_users_int_keys(const lc_users_t *u);
 bool lc_users_case_insensitive(const lc_users_t *u);
 size_t lc_users_accounts(const lc_users_t *u);     /* distinct accounts */
-size_t lc_users_rows(const lc_users_t *u);         /* rows accepted (account, device) */
+size_t lc_users_rows(const lc_users_t *u);         /* rows accepted: distinct (account,
+                                                      normalised device) pairs */
 size_t lc_users_skipped(const lc_users_t *u);      /* rows skipped: key did not convert */
 int64_t lc_users_loaded_at_ms(const lc_users_t *u);
 size_t lc_users_memory_bytes(const lc_users_t *u); /* heap bytes held by the snapshot */
 
 void lc_users_ref(lc_users_t *u);     /* atomic */
 void lc_users_unref(lc_users_t *u);   /* atomic; frees at zero; NULL is fine */
+
+/*
+ * Additions for the loaders and the snapshot file (backwards compatible).
+ */
+
+/* Adds one row whose key is already an integer (int_keys builders only: -1 otherwise).
+ * Returns 0 when added (or repeated), -1 when out of memory. */
+int lc_users_builder_add_int(lc_users_builder_t *b, int64_t key,
+                             const char *device, size_t device_len);
+
+/* Counts n rows the caller skipped itself (a NULL column from MySQL; the skipped count
+ * recorded in a snapshot file): they show in lc_users_skipped. */
+void lc_users_builder_count_skipped(lc_users_builder_t *b, size_t n);
+
+/* The snapshot's interned, normalised devices, ids 0 .. lc_users_devices(u) - 1. The name
+ * is NUL-terminated, owned by the snapshot, and *len (if len) receives its length. NULL
+ * for an id out of range. */
+size_t lc_users_devices(const lc_users_t *u);
+const char *lc_users_device_name(const lc_users_t *u, size_t id, size_t *len);
+
+/* Calls fn once per row (distinct account, device pair), in no particular order. For
+ * integer keys str_key is NULL; for string keys int_key is 0 and str_key (not
+ * NUL-terminated) is owned by the snapshot. Stops at fn's first non-zero result and
+ * returns it; returns 0 when every row was visited. */
+typedef int (*lc_users_row_fn)(void *ctx, int64_t int_key, const char *str_key,
+                               size_t str_key_len, uint32_t device_id);
+int lc_users_foreach_row(const lc_users_t *u, lc_users_row_fn fn, void *ctx);
 
 /* Snapshot file (users.snapshot_path): written atomically (temporary file in the same
  * directory, fsync, rename). The file records key kind, case mode and loaded_at. */

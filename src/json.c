@@ -20,6 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 /* Objects with more names than this are checked for duplicates by sorting. */
 #define SMALL_OBJECT_KEYS 16
 
@@ -57,7 +61,7 @@ static inline bool is_json_ws(unsigned char c)
 
 static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end && is_json_ws(*p))
+    while (p < end && *p <= ' ' && is_json_ws(*p))   /* one compare for the usual non-space */
         p++;
     return p;
 }
@@ -189,9 +193,24 @@ static inline uint64_t special_byte_mask(uint64_t x)
 }
 
 /* First byte at or after p that is not plain string content (or end). */
-static inline const unsigned char *skip_plain_string_bytes(const unsigned char *p,
-                                                           const unsigned char *end)
+static inline __attribute__((always_inline)) const unsigned char *
+skip_plain_string_bytes(const unsigned char *p, const unsigned char *end)
 {
+#ifdef __SSE2__
+    /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches non-ASCII. */
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                                     _mm_cmpeq_epi8(x, backslash)),
+                                       _mm_cmplt_epi8(x, space));
+        int mask = _mm_movemask_epi8(special);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#endif
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     while (end - p >= 8) {
         uint64_t x;
@@ -242,13 +261,15 @@ static const unsigned char *scan_escape(const unsigned char *p, const unsigned c
  * closing quote, or NULL when the string is invalid or unterminated. Sets *escaped when the
  * contents hold a backslash.
  */
-static inline const unsigned char *scan_string(const unsigned char *p, const unsigned char *end,
-                                               bool *escaped)
+static inline __attribute__((always_inline)) const unsigned char *
+scan_string(const unsigned char *p, const unsigned char *end, bool *escaped)
 {
     for (;;) {
         p = skip_plain_string_bytes(p, end);
         if (p == end)
             return NULL;
+        if (*p == '"')                   /* the usual way out, before the general switch */
+            return p + 1;
         switch (string_byte_class[*p]) {
         case SB_QUOTE:
             return p + 1;
@@ -315,6 +336,27 @@ static inline const unsigned char *scan_literal(const unsigned char *p, const un
     if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
         return NULL;
     return p + n;
+}
+
+/* Scans the number or true/false/null at p; returns the byte after it (NULL when invalid). */
+static inline const unsigned char *scan_number_or_literal(const unsigned char *p,
+                                                          const unsigned char *end,
+                                                          lc_json_type_t *type)
+{
+    switch (*p) {
+    case 't':
+        *type = LC_JT_TRUE;
+        return scan_literal(p, end, "true", 4);
+    case 'f':
+        *type = LC_JT_FALSE;
+        return scan_literal(p, end, "false", 5);
+    case 'n':
+        *type = LC_JT_NULL;
+        return scan_literal(p, end, "null", 4);
+    default:
+        *type = LC_JT_NUMBER;
+        return *p == '-' || is_digit(*p) ? scan_number(p, end) : NULL;
+    }
 }
 
 /* ---- escape decoding (shared by lc_json_unescape and key comparison) --------------------- */
@@ -425,8 +467,10 @@ typedef struct key_ref {
 } key_ref_t;
 
 typedef struct container_frame {
+    uint64_t name_bloom;             /* objects: one bit per name fingerprint seen so far */
+    uint32_t key_base;               /* objects: key stack size when the object opened */
     bool is_object;
-    uint32_t key_base;               /* key stack size when this object opened */
+    bool compare_names_at_close;     /* two names may be equal: compare them all at close */
 } container_frame_t;
 
 struct lc_json_scanner {
@@ -502,7 +546,31 @@ static void reserve_scratch(lc_json_scanner_t *s, size_t n)
     s->scratch_cap = cap;
 }
 
-static bool key_refs_equal(lc_json_scanner_t *s, const key_ref_t *a, const key_ref_t *b)
+/* ---- duplicate member names ------------------------------------------------------------- */
+
+/*
+ * Equal names have equal fingerprints (length, first and last byte). Each object keeps a
+ * 64-bit Bloom filter of its names' fingerprints; only when a fingerprint repeats, or a name
+ * is escaped (its decoded bytes differ from its raw ones), are the object's names compared
+ * for real when it closes. A typical record's handful of names never gets there.
+ */
+static inline uint64_t name_fingerprint_bit(const char *name, uint32_t len)
+{
+    uint32_t first = len ? (unsigned char)name[0] : 0, last = len ? (unsigned char)name[len - 1] : 0;
+    uint32_t packed = len ^ first << 16 ^ last << 24;
+    return 1ULL << ((packed * 0x9E3779B1u) >> 26);
+}
+
+static inline void note_object_name(container_frame_t *f, const char *name, uint32_t len,
+                                    bool escaped)
+{
+    uint64_t bit = name_fingerprint_bit(name, len);
+    if (escaped || (f->name_bloom & bit))
+        f->compare_names_at_close = true;
+    f->name_bloom |= bit;
+}
+
+static bool escaped_key_refs_equal(lc_json_scanner_t *s, const key_ref_t *a, const key_ref_t *b)
 {
     if (!a->escaped)
         return lc_json_key_equals(b->p, b->len, b->escaped, a->p, a->len);
@@ -513,7 +581,14 @@ static bool key_refs_equal(lc_json_scanner_t *s, const key_ref_t *a, const key_r
     return lc_json_key_equals(b->p, b->len, true, s->scratch, n);
 }
 
-static bool small_object_has_duplicate(lc_json_scanner_t *s, key_ref_t *keys, size_t n)
+static bool key_refs_equal(lc_json_scanner_t *s, const key_ref_t *a, const key_ref_t *b)
+{
+    if (!a->escaped && !b->escaped)
+        return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+    return escaped_key_refs_equal(s, a, b);
+}
+
+static bool small_object_has_duplicate(lc_json_scanner_t *s, const key_ref_t *keys, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -563,195 +638,168 @@ static bool large_object_has_duplicate(lc_json_scanner_t *s, key_ref_t *keys, si
     return false;
 }
 
-/* Called as an object closes: checks its names, then pops them off the key stack. */
-static void check_and_pop_object_keys(lc_json_scanner_t *s, uint32_t base)
+/* Called as an object closes: compares its names if need be, then pops them. */
+static void close_object_names(lc_json_scanner_t *s, const container_frame_t *f)
 {
-    size_t n = s->nkeys - base;
-    if (!s->duplicate_found && n > 1) {
-        key_ref_t *keys = s->keys + base;
+    size_t n = s->nkeys - f->key_base;
+    if (f->compare_names_at_close && !s->duplicate_found) {
+        key_ref_t *keys = s->keys + f->key_base;
         s->duplicate_found = n <= SMALL_OBJECT_KEYS ? small_object_has_duplicate(s, keys, n)
                                                     : large_object_has_duplicate(s, keys, n);
     }
-    s->nkeys = base;
+    s->nkeys = f->key_base;
 }
 
-/* Where the one pass stands, and what it expects next. */
-typedef enum scan_state {
-    EXPECT_VALUE,
-    EXPECT_MEMBER_NAME,
-    AFTER_VALUE,
-    SCAN_DONE,
-    SCAN_FAILED,
-} scan_state_t;
+/* ---- the pass --------------------------------------------------------------------------- */
 
-typedef struct scan_ctx {
-    lc_json_scanner_t *s;
-    const unsigned char *p, *end;
-    uint32_t depth;                  /* open containers */
-    bool top_is_object;
-} scan_ctx_t;
-
-/* The member whose value starts or ends here, when we are directly inside the top object. */
-static inline lc_json_member_t *current_top_member(scan_ctx_t *c)
+static inline void push_key(lc_json_scanner_t *s, const char *name, uint32_t len, bool escaped)
 {
-    return c->depth == 1 && c->top_is_object ? &c->s->members[c->s->nmembers - 1] : NULL;
+    if (s->nkeys == s->keys_cap)
+        grow_keys(s);
+    s->keys[s->nkeys++] = (key_ref_t){ name, len, escaped };
 }
 
-static scan_state_t close_container(scan_ctx_t *c)
+static inline lc_json_member_t *push_member(lc_json_scanner_t *s, const char *name, uint32_t len,
+                                            bool escaped)
 {
-    container_frame_t *f = &c->s->frames[c->depth - 1];
-    if (f->is_object)
-        check_and_pop_object_keys(c->s, f->key_base);
-    c->p++;
-    c->depth--;
-    lc_json_member_t *m = current_top_member(c);
-    if (m)
-        m->val_len = (uint32_t)((const char *)c->p - m->val);
-    return AFTER_VALUE;
+    if (s->nmembers == s->members_cap)
+        grow_members(s);
+    lc_json_member_t *m = &s->members[s->nmembers++];
+    *m = (lc_json_member_t){ .key = name, .key_len = len, .key_escaped = escaped };
+    return m;
 }
 
-static scan_state_t open_container(scan_ctx_t *c, bool is_object)
+static inline void set_member_value(lc_json_member_t *m, lc_json_type_t type,
+                                    const unsigned char *val, const unsigned char *stop)
 {
-    if (c->depth == LC_JSON_MAX_DEPTH)
-        return SCAN_FAILED;
-    lc_json_member_t *m = current_top_member(c);
-    if (m) {
-        m->type = is_object ? LC_JT_OBJECT : LC_JT_ARRAY;
-        m->val = (const char *)c->p;
-    }
-    c->s->frames[c->depth].is_object = is_object;
-    c->s->frames[c->depth].key_base = (uint32_t)c->s->nkeys;
-    c->depth++;
-    c->p = skip_ws(c->p + 1, c->end);
-    if (c->p < c->end && *c->p == (is_object ? '}' : ']'))
-        return close_container(c);
-    return is_object ? EXPECT_MEMBER_NAME : EXPECT_VALUE;
+    m->type = (uint8_t)type;
+    m->val = (const char *)val;
+    m->val_len = (uint32_t)(stop - val);
 }
 
-static scan_state_t finish_scalar(scan_ctx_t *c, const unsigned char *start,
-                                  const unsigned char *stop, lc_json_type_t type)
+/*
+ * The one pass: a state machine written with gotos (value, member_name, after_value,
+ * close_container) over an explicit container stack. Returns the byte after the top-level
+ * value, or NULL when the input is not one valid JSON value. Trailing white space is the
+ * caller's. Fills s->members (when the top level is an object), s->duplicate_found.
+ */
+static const unsigned char *scan_document(lc_json_scanner_t *s, const unsigned char *p,
+                                          const unsigned char *end, bool top_is_object)
 {
-    if (!stop)
-        return SCAN_FAILED;
-    lc_json_member_t *m = current_top_member(c);
-    if (m) {
-        m->type = (uint8_t)type;
-        m->val = (const char *)start;
-        m->val_len = (uint32_t)(stop - start);
-    }
-    c->p = stop;
-    return AFTER_VALUE;
-}
+    container_frame_t *frames = s->frames;
+    uint32_t depth = 0;                  /* open containers; frames[depth - 1] is innermost */
+    lc_json_member_t *member = NULL;     /* top-level member whose value comes next */
 
-static scan_state_t scan_value(scan_ctx_t *c)
-{
-    const unsigned char *p = skip_ws(c->p, c->end), *end = c->end;
-    c->p = p;
+value:
     if (p == end)
-        return SCAN_FAILED;
-    switch (*p) {
+        return NULL;
+    switch (*p) {          /* white space is a case here: no separate skip before each value */
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p = skip_ws(p + 1, end);
+        goto value;
     case '"': {
         bool escaped = false;
         const unsigned char *stop = scan_string(p + 1, end, &escaped);
         if (!stop)
-            return SCAN_FAILED;
-        lc_json_member_t *m = current_top_member(c);
-        if (m) {
-            m->type = LC_JT_STRING;
-            m->val = (const char *)p + 1;
-            m->val_len = (uint32_t)(stop - 1 - (p + 1));
-            m->val_escaped = escaped;
+            return NULL;
+        if (member) {
+            set_member_value(member, LC_JT_STRING, p + 1, stop - 1);
+            member->val_escaped = escaped;
         }
-        c->p = stop;
-        return AFTER_VALUE;
+        p = stop;
+        goto after_value;
     }
     case '{':
-        return open_container(c, true);
-    case '[':
-        return open_container(c, false);
-    case 't':
-        return finish_scalar(c, p, scan_literal(p, end, "true", 4), LC_JT_TRUE);
-    case 'f':
-        return finish_scalar(c, p, scan_literal(p, end, "false", 5), LC_JT_FALSE);
-    case 'n':
-        return finish_scalar(c, p, scan_literal(p, end, "null", 4), LC_JT_NULL);
-    default:
-        if (*p == '-' || is_digit(*p))
-            return finish_scalar(c, p, scan_number(p, end), LC_JT_NUMBER);
-        return SCAN_FAILED;
-    }
-}
-
-static scan_state_t scan_member_name(scan_ctx_t *c)
-{
-    lc_json_scanner_t *s = c->s;
-    const unsigned char *p = skip_ws(c->p, c->end), *end = c->end;
-    if (p == end || *p != '"')
-        return SCAN_FAILED;
-    bool escaped = false;
-    const unsigned char *stop = scan_string(p + 1, end, &escaped);
-    if (!stop)
-        return SCAN_FAILED;
-
-    const char *name = (const char *)p + 1;
-    uint32_t name_len = (uint32_t)(stop - 1 - (p + 1));
-    if (s->nkeys == s->keys_cap)
-        grow_keys(s);
-    s->keys[s->nkeys++] = (key_ref_t){ name, name_len, escaped };
-    if (c->depth == 1 && c->top_is_object) {
-        if (s->nmembers == s->members_cap)
-            grow_members(s);
-        s->members[s->nmembers++] = (lc_json_member_t){
-            .key = name, .key_len = name_len, .key_escaped = escaped,
-        };
-    }
-
-    p = skip_ws(stop, end);
-    if (p == end || *p != ':')
-        return SCAN_FAILED;
-    c->p = p + 1;
-    return EXPECT_VALUE;
-}
-
-static scan_state_t scan_after_value(scan_ctx_t *c)
-{
-    if (c->depth == 0)
-        return SCAN_DONE;
-    const unsigned char *p = skip_ws(c->p, c->end);
-    c->p = p;
-    if (p == c->end)
-        return SCAN_FAILED;
-    bool in_object = c->s->frames[c->depth - 1].is_object;
-    if (*p == ',') {
-        c->p = p + 1;
-        return in_object ? EXPECT_MEMBER_NAME : EXPECT_VALUE;
-    }
-    if (*p == (in_object ? '}' : ']'))
-        return close_container(c);
-    return SCAN_FAILED;
-}
-
-/* Runs the state machine over the whole input; true when it is one valid JSON text. */
-static bool scan_document(scan_ctx_t *c)
-{
-    scan_state_t state = EXPECT_VALUE;
-    for (;;) {
-        switch (state) {
-        case EXPECT_VALUE:
-            state = scan_value(c);
-            break;
-        case EXPECT_MEMBER_NAME:
-            state = scan_member_name(c);
-            break;
-        case AFTER_VALUE:
-            state = scan_after_value(c);
-            break;
-        case SCAN_DONE:
-            return skip_ws(c->p, c->end) == c->end;
-        case SCAN_FAILED:
-            return false;
+    case '[': {
+        if (depth == LC_JSON_MAX_DEPTH)
+            return NULL;
+        bool is_object = *p == '{';
+        if (member) {
+            member->type = is_object ? LC_JT_OBJECT : LC_JT_ARRAY;
+            member->val = (const char *)p;   /* length set when it closes */
         }
+        frames[depth++] = (container_frame_t){ .key_base = (uint32_t)s->nkeys,
+                                               .is_object = is_object };
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == (is_object ? '}' : ']'))
+            goto close_container;   /* empty */
+        if (is_object)
+            goto member_name;
+        member = NULL;
+        goto value;
     }
+    default: {
+        lc_json_type_t type;
+        const unsigned char *stop = scan_number_or_literal(p, end, &type);
+        if (!stop)
+            return NULL;
+        if (member)
+            set_member_value(member, type, p, stop);
+        p = stop;
+        goto after_value;
+    }
+    }
+
+member_name: {
+        p = skip_ws(p, end);
+        if (p == end || *p != '"')
+            return NULL;
+        bool escaped = false;
+        const unsigned char *stop = scan_string(p + 1, end, &escaped);
+        if (!stop)
+            return NULL;
+        const char *name = (const char *)p + 1;
+        uint32_t len = (uint32_t)(stop - 1 - (p + 1));
+        note_object_name(&frames[depth - 1], name, len, escaped);
+        push_key(s, name, len, escaped);
+        member = depth == 1 && top_is_object ? push_member(s, name, len, escaped) : NULL;
+        p = skip_ws(stop, end);
+        if (p == end || *p != ':')
+            return NULL;
+        p++;
+        goto value;
+    }
+
+after_value:
+    member = NULL;
+    if (depth == 0)
+        return p;
+    if (p == end)
+        return NULL;
+    switch (*p) {
+    case ',':
+        p++;
+        if (frames[depth - 1].is_object)
+            goto member_name;
+        goto value;
+    case '}':
+    case ']':
+        if (*p != (frames[depth - 1].is_object ? '}' : ']'))
+            return NULL;
+        goto close_container;
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+        p = skip_ws(p + 1, end);
+        goto after_value;
+    default:
+        return NULL;
+    }
+
+close_container:
+    if (frames[depth - 1].is_object)
+        close_object_names(s, &frames[depth - 1]);
+    depth--;
+    p++;
+    if (depth == 1 && top_is_object) {
+        lc_json_member_t *m = &s->members[s->nmembers - 1];
+        m->val_len = (uint32_t)((const char *)p - m->val);
+    }
+    goto after_value;
 }
 
 lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len,
@@ -759,30 +807,29 @@ lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len
                               const lc_json_member_t **members, size_t *nmembers,
                               const char **obj_start, const char **obj_end)
 {
-    const unsigned char *begin = (const unsigned char *)data;
-    scan_ctx_t c = { .s = s, .p = begin, .end = begin + len };
+    const unsigned char *begin = (const unsigned char *)data, *end = begin + len;
+    const unsigned char *first = skip_ws(begin, end), *stop = NULL;
+    bool top_is_object = first < end && *first == '{';
     lc_json_result_t result;
 
     s->nmembers = 0;
     s->nkeys = 0;
     s->duplicate_found = false;
-    if (len > UINT32_MAX) {
-        /* spans hold 32-bit lengths; far beyond any record size the service accepts */
+    /* Spans hold 32-bit lengths: refuse what is far beyond any record the service accepts. */
+    if (len <= UINT32_MAX)
+        stop = scan_document(s, first, end, top_is_object);
+    if (!stop || skip_ws(stop, end) != end)
         result = LC_JSON_INVALID;
-    } else {
-        const unsigned char *first = skip_ws(begin, c.end);
-        c.top_is_object = first < c.end && *first == '{';
-        if (!scan_document(&c))
-            result = LC_JSON_INVALID;
-        else if (!c.top_is_object)
-            result = LC_JSON_NOT_OBJECT;   /* wins over duplicates: SPEC §2.1 table order */
-        else if (s->duplicate_found)
-            result = LC_JSON_DUPLICATE_KEY;
-        else
-            result = LC_JSON_OK;
-    }
+    else if (!top_is_object)
+        result = LC_JSON_NOT_OBJECT;     /* wins over duplicates: SPEC §2.1 table order */
+    else if (s->duplicate_found)
+        result = LC_JSON_DUPLICATE_KEY;
+    else
+        result = LC_JSON_OK;
 
-    if (utf8_ok)   /* a document that scanned as valid is valid UTF-8: non-ASCII only in strings */
+    /* A document that scanned as valid is valid UTF-8: non-ASCII is only valid in strings,
+     * and those were checked on the way. Only failures need the whole input checked. */
+    if (utf8_ok)
         *utf8_ok = result != LC_JSON_INVALID || is_valid_utf8(begin, len);
     bool ok = result == LC_JSON_OK;
     if (members)
@@ -790,8 +837,8 @@ lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len
     if (nmembers)
         *nmembers = ok ? s->nmembers : 0;
     if (obj_start)
-        *obj_start = ok ? (const char *)skip_ws(begin, c.end) : NULL;
+        *obj_start = ok ? (const char *)first : NULL;
     if (obj_end)
-        *obj_end = ok ? (const char *)c.p : NULL;
+        *obj_end = ok ? (const char *)stop : NULL;
     return result;
 }

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every integration test (tests/integration/test_*.sh) against each build directory
+# given (e.g. build build-san), with a real local Kafka broker and MariaDB started by
+# scripts/services.sh. Prints one line per test and "N passed, N failed" at the end.
+#   tests/integration/run.sh build [build-san]       all tests
+#   ONLY=test_pipe tests/integration/run.sh build     one test
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+[ $# -ge 1 ] || set -- build
+
+scripts/services.sh up || { echo "integration: local services did not start"; exit 1; }
+
+passed=0 failed=0 failures=()
+logdir=${LC_TEST_LOGS:-/tmp/logclassify-tests}
+mkdir -p "$logdir"
+for build in "$@"; do
+    make -s BUILD="$build" SAN=$([ "$build" = build-san ] && echo 1 || echo 0) all "$build/lc-verify" >/dev/null || exit 1
+    for t in tests/integration/test_*.sh; do
+        name=$(basename "$t" .sh)
+        [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
+        # Slow fault tests run once, against the plain build, unless asked otherwise.
+        if [ "$build" != "$1" ] && grep -q '^# once-only' "$t" && [ -z "${ALL_BUILDS:-}" ]; then
+            continue
+        fi
+        log="$logdir/$name.$build.log"
+        start=$(date +%s)
+        if LC_BUILD="$build" timeout "${LC_TEST_TIMEOUT:-600}" bash "$t" >"$log" 2>&1; then
+            passed=$((passed + 1)); verdict=PASS
+        else
+            failed=$((failed + 1)); verdict=FAIL; failures+=("$name [$build]")
+        fi
+        summary=$(grep -E '^(fault=|result:)' "$log" | tail -3 | tr '\n' ' ')
+        printf '%-4s %-28s %-9s %4ss  %s\n' "$verdict" "$name" "$build" $(( $(date +%s) - start )) "$summary"
+        if [ "$verdict" = FAIL ]; then echo "---- last lines of $log"; tail -25 "$log"; echo "----"; fi
+    done
+done
+[ "${LC_KEEP_SERVICES:-}" ] || scripts/services.sh down >/dev/null 2>&1
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "integration: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
