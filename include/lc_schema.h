@@ -87,15 +87,17 @@ int lc_schema_check_value(const lc_schema_t *s, size_t field, int jtype,
                           const char *val, size_t len, int64_t *int_out);
 
 /*
- * Per-thread compiled patterns. glibc's regexec serialises all callers of one regex_t with
- * a lock, so each classifier (one per thread) compiles its own copy of the schema's
- * patterns. lc_schema_check_value_with is lc_schema_check_value using m's patterns (m may
- * be NULL: then the schema's own). The matcher must not outlive the schema.
+ * Per-thread pattern state. glibc's regexec serialises all callers of one regex_t with a
+ * lock, so each classifier (one per thread) compiles its own copy of the schema's patterns;
+ * the matcher also keeps the scratch buffer that hands regexec a NUL-terminated copy of the
+ * value. lc_schema_check_value_with is lc_schema_check_value using m (m may be NULL: then
+ * the schema's own patterns, and a temporary copy is allocated for each pattern check).
+ * One thread at a time per matcher; it must not outlive the schema.
  */
 typedef struct lc_schema_matcher lc_schema_matcher_t;
 lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, size_t errlen);
 void lc_schema_matcher_free(lc_schema_matcher_t *m);
-int lc_schema_check_value_with(const lc_schema_t *s, const lc_schema_matcher_t *m,
+int lc_schema_check_value_with(const lc_schema_t *s, lc_schema_matcher_t *m,
                                size_t field, int jtype, const char *val, size_t len,
                                int64_t *int_out);
 

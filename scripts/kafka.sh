@@ -3,6 +3,7 @@
 # development and tests. Jars come from Maven Central via scripts/kafka-pom.xml.
 set -euo pipefail
 
+# shellcheck source=scripts/_common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
 KAFKA_VERSION="${LC_KAFKA_VERSION:-4.1.2}"
@@ -55,10 +56,13 @@ fetch_jars() {
     mkdir -p "$tmp"
     if ! mvn -q -B -Dstyle.color=never -f "$LC_SCRIPTS_DIR/kafka-pom.xml" "${extra[@]}" \
             -Dkafka.version="$KAFKA_VERSION" -Dlibs.dir="$tmp" \
-            dependency:copy-dependencies; then
-        rm -rf "$tmp"
-        die "maven could not fetch Kafka $KAFKA_VERSION"
+            dependency:copy-dependencies >"$tmp.log" 2>&1; then
+        tail -n 30 "$tmp.log" >&2 || true
+        rm -rf "$tmp" "$tmp.log"
+        rmdir "$(dirname "$LIBS")" 2>/dev/null || true
+        die "maven could not fetch Kafka $KAFKA_VERSION (see the maven output above)"
     fi
+    rm -f "$tmp.log"
     touch "$tmp/.complete"
     rm -rf "$LIBS"
     mv "$tmp" "$LIBS"
@@ -98,6 +102,9 @@ transaction.state.log.num.partitions=4
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# re-register quickly after a kill -9 (default session timeout is 9 s)
+broker.session.timeout.ms=5000
+broker.heartbeat.interval.ms=1000
 auto.create.topics.enable=false
 delete.topic.enable=true
 log.retention.hours=24
@@ -181,7 +188,7 @@ cmd_start() {
     lock_service "$KDIR"
     local pid
     pid="$(running_pid)"
-    if [ -n "$pid" ] && broker_answers; then
+    if [ -n "$pid" ] && port_busy "$KAFKA_PORT" && broker_answers; then
         say "already running (pid $pid, $BOOTSTRAP)"
         return 0
     fi
@@ -194,28 +201,27 @@ cmd_start() {
         write_configs
         format_storage
         [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
-        local t0=$SECONDS
         # shellcheck disable=SC2086
         setsid java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
             -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
             "$(log_opts broker)" -cp "$LIBS/*" kafka.Kafka "$PROPS" \
-            </dev/null >"$LOG" 2>&1 &
+            </dev/null >"$LOG" 2>&1 9>&- &
         pid=$!
         echo "$pid" >"$PIDFILE"
         say "starting Kafka $KAFKA_VERSION (pid $pid) on $BOOTSTRAP ..."
     fi
-    local i
-    for ((i = 0; i < START_TIMEOUT; i++)); do
+    local t0=$SECONDS
+    while ((SECONDS - t0 < START_TIMEOUT)); do
         if ! kill -0 "$pid" 2>/dev/null; then
             tail -n 30 "$LOG" >&2 || true
             rm -f "$PIDFILE"
             die "Kafka exited during start-up (log: $LOG)"
         fi
-        if broker_answers; then
-            say "Kafka is up on $BOOTSTRAP (pid $pid, ${i}s)"
+        if port_busy "$KAFKA_PORT" && broker_answers; then
+            say "Kafka is up on $BOOTSTRAP (pid $pid, $((SECONDS - t0))s)"
             return 0
         fi
-        sleep 1
+        sleep 0.5
     done
     tail -n 30 "$LOG" >&2 || true
     die "Kafka did not answer on $BOOTSTRAP within ${START_TIMEOUT}s (still running as pid $pid; log: $LOG)"
@@ -274,6 +280,23 @@ topic_partitions() { # prints the partition count of topic $1, empty when absent
         sed -n "s/^ *topic \"$1\" with \([0-9]*\) partitions: *\$/\1/p"
 }
 
+# wait_topic NAME present|absent: until the broker's metadata shows the topic
+# with a leader for every partition (present) or no longer shows it (absent).
+wait_topic() {
+    local t0=$SECONDS md n
+    while ((SECONDS - t0 < 30)); do
+        md="$(kcat -b "$BOOTSTRAP" -L -t "$1" -m 5 2>/dev/null || true)"
+        n="$(sed -n "s/^ *topic \"$1\" with \([0-9]*\) partitions: *\$/\1/p" <<<"$md")"
+        if [ "$2" = absent ]; then
+            [ -z "$n" ] && return 0
+        elif [ -n "$n" ] && [ "$n" -gt 0 ] && ! grep -q 'leader -1' <<<"$md"; then
+            return 0
+        fi
+        sleep 0.2
+    done
+    return 1
+}
+
 require_running() {
     [ -n "$(running_pid)" ] && broker_answers || die "Kafka is not running on $BOOTSTRAP (run: $LC_PROG start)"
 }
@@ -297,6 +320,7 @@ cmd_topic() {
     run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
         --create --if-not-exists --topic "$name" \
         --partitions "$parts" --replication-factor 1 >/dev/null
+    wait_topic "$name" present || die "topic $name was not ready within 30s after creation"
     say "topic $name created ($parts partitions)"
 }
 
@@ -311,6 +335,7 @@ cmd_delete_topic() {
     fi
     run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" \
         --delete --if-exists --topic "$name" >/dev/null
+    wait_topic "$name" absent || die "topic $name still listed 30s after deletion"
     say "topic $name deleted"
 }
 

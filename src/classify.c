@@ -178,12 +178,42 @@ static void ensure_scratch(lc_classifier_t *c, size_t need)
     c->scratch_cap = b.cap;
 }
 
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);   /* one unaligned load */
+    return v;
+}
+
+static inline uint32_t load4(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Byte equality for short names without a libc call: two overlapping loads cover 4-16
+ * bytes (the first and the last 8, or 4), which is every field name in practice. */
+static inline bool same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n > 16)
+        return memcmp(a, b, n) == 0;
+    if (n >= 8)
+        return load8(a) == load8(b) && load8(a + n - 8) == load8(b + n - 8);
+    if (n >= 4)
+        return load4(a) == load4(b) && load4(a + n - 4) == load4(b + n - 4);
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
 /* Does member m's name (maybe escaped) equal name/len? An escaped key decodes to fewer
  * bytes than it has, so a raw key shorter than the name cannot match. */
 static inline bool key_is(const lc_json_member_t *m, const char *name, size_t len)
 {
     if (!m->key_escaped)
-        return m->key_len == len && memcmp(m->key, name, len) == 0;
+        return m->key_len == len && same_bytes(m->key, name, len);
     return m->key_len >= len && lc_json_key_equals(m->key, m->key_len, true, name, len);
 }
 
@@ -327,23 +357,35 @@ static void judge_by_users(lc_classifier_t *c, const lc_users_t *users,
 /* Output                                                                                */
 /* ------------------------------------------------------------------------------------ */
 
-/* `"status":"<label>","reasons":[` reason, reason `]}` */
+/* Bytes append_classification will write. */
+static size_t classification_size(const lc_classifier_t *c, const lc_verdict_t *v)
+{
+    size_t need = c->tail[v->status].len + 2;
+    for (size_t i = 0; i < v->nreasons; i++)
+        need += c->reason_len[v->reasons[i]] + 1;
+    return need;
+}
+
+/* `"status":"<label>","reasons":[` reason, reason `]}`. Writes straight into the buffer
+ * (one reservation) since this runs for every record. */
 static void append_classification(const lc_classifier_t *c, const lc_verdict_t *v,
                                   lc_buf_t *out)
 {
+    lc_buf_reserve(out, classification_size(c, v));
+    char *o = out->data + out->len;
     const lc_buf_t *tail = &c->tail[v->status];
-    size_t need = tail->len + 2;
-    for (size_t i = 0; i < v->nreasons; i++)
-        need += c->reason_len[v->reasons[i]] + 1;
-    lc_buf_reserve(out, need);
-    lc_buf_append(out, tail->data, tail->len);
+    memcpy(o, tail->data, tail->len);
+    o += tail->len;
     for (size_t i = 0; i < v->nreasons; i++) {
         if (i)
-            lc_buf_putc(out, ',');
+            *o++ = ',';
         uint32_t id = v->reasons[i];
-        lc_buf_append(out, c->reason_json.data + c->reason_off[id], c->reason_len[id]);
+        memcpy(o, c->reason_json.data + c->reason_off[id], c->reason_len[id]);
+        o += c->reason_len[id];
     }
-    lc_buf_append(out, "]}", 2);
+    *o++ = ']';
+    *o++ = '}';
+    out->len = (size_t)(o - out->data);
 }
 
 /* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}. */
@@ -456,13 +498,18 @@ static void emit_object(lc_classifier_t *c, const lc_verdict_t *v,
     while (body_end > obj_start + 1 && is_json_space(body_end[-1]))
         body_end--;
     size_t nr = find_collisions(c, members, n);
-    lc_buf_reserve(out, (size_t)(body_end - obj_start) + 1);
-    if (nr == 0)
-        lc_buf_append(out, obj_start, (size_t)(body_end - obj_start));
-    else
+    size_t body_len = (size_t)(body_end - obj_start);
+    lc_buf_reserve(out, body_len + 1 + classification_size(c, v));
+    if (nr == 0) {
+        memcpy(out->data + out->len, obj_start, body_len);
+        out->len += body_len;
+        if (n > 0)
+            out->data[out->len++] = ',';   /* reserved above */
+    } else {
+        /* new names may be longer than the old ones: appends that check their room */
         copy_with_renames(c, nr, obj_start, body_end, out);
-    if (n > 0)
-        lc_buf_putc(out, ',');
+        lc_buf_putc(out, ',');             /* nr > 0 means n > 0 */
+    }
     append_classification(c, v, out);
 }
 

@@ -55,6 +55,7 @@ static void usage(FILE *out)
             "      --stdin          classify JSON lines from standard input to standard output\n"
             "      --users FILE     with --stdin: users from a CSV file (account,device per line)\n"
             "                       instead of MySQL\n"
+            "      --config-reference  print the configuration keys as a Markdown table\n"
             "  -V, --version        print the version\n"
             "  -h, --help           print this help\n"
             "\n"
@@ -73,6 +74,7 @@ static int parse_args(int argc, char **argv, options_t *o)
         {"check-config", no_argument, NULL, 'k'},
         {"stdin", no_argument, NULL, 's'},
         {"users", required_argument, NULL, 'u'},
+        {"config-reference", no_argument, NULL, 'R'},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -84,6 +86,9 @@ static int parse_args(int argc, char **argv, options_t *o)
         case 'k': o->check_config = true; break;
         case 's': o->stdin_mode = true; break;
         case 'u': o->users_csv = optarg; break;
+        case 'R':
+            lc_config_describe(stdout, true);
+            exit(LC_EXIT_OK);
         case 'V':
             printf("logclassify %s (librdkafka %s)\n", LC_VERSION, rd_kafka_version_str());
             exit(LC_EXIT_OK);

@@ -122,19 +122,32 @@ static int set_bool_option(MYSQL *m, enum mysql_option opt, bool on)
     return mysql_options(m, opt, &v);
 }
 
-/* TLS per mysql.ssl_mode; "required" and the verify modes are checked after connecting. */
+/*
+ * TLS per mysql.ssl_mode, mapped onto MariaDB Connector/C 3.x:
+ *   disabled         no TLS.
+ *   preferred        TLS when the server offers it, unverified, else plain.
+ *   required         TLS (checked after connecting: the connector alone falls back to
+ *                    plain text when the server has no TLS); with mysql.ssl_ca the chain is
+ *                    verified too.
+ *   verify_ca        TLS, chain verified against mysql.ssl_ca (required), host not checked.
+ *   verify_identity  TLS, chain (mysql.ssl_ca, else the system store) and host name checked
+ *                    (MYSQL_OPT_SSL_VERIFY_SERVER_CERT, which in this connector checks both).
+ */
 static int apply_tls_options(MYSQL *m, const lc_config_t *cfg, char *errstr, size_t errlen)
 {
     const char *mode = cfg->mysql_ssl_mode && *cfg->mysql_ssl_mode ? cfg->mysql_ssl_mode
                                                                    : "preferred";
     bool has_ca = cfg->mysql_ssl_ca && *cfg->mysql_ssl_ca;
-    bool verify = !strcmp(mode, "verify_ca") || !strcmp(mode, "verify_identity");
+    bool check_host = !strcmp(mode, "verify_identity");
     if (!strcmp(mode, "disabled"))
         return set_bool_option(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, false);
-    if (strcmp(mode, "preferred") && strcmp(mode, "required") && !verify)
+    if (strcmp(mode, "preferred") && strcmp(mode, "required") && strcmp(mode, "verify_ca") &&
+        !check_host)
         return lc_err(errstr, errlen, "mysql.ssl_mode: unknown mode \"%s\"", mode);
+    if (!strcmp(mode, "verify_ca") && !has_ca)
+        return lc_err(errstr, errlen, "mysql.ssl_mode verify_ca needs mysql.ssl_ca");
     int rc = set_bool_option(m, MYSQL_OPT_SSL_ENFORCE, true);
-    rc |= set_bool_option(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, verify);
+    rc |= set_bool_option(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, check_host);
     if (has_ca && strcmp(mode, "preferred"))
         rc |= mysql_options(m, MYSQL_OPT_SSL_CA, cfg->mysql_ssl_ca);
     if (rc)
@@ -151,10 +164,10 @@ static int apply_options(MYSQL *m, const lc_config_t *cfg, char *errstr, size_t 
     rc |= mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout);
     rc |= mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout);
     rc |= mysql_options(m, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-    if (cfg->mysql_socket && *cfg->mysql_socket) {
-        unsigned protocol = MYSQL_PROTOCOL_SOCKET;
-        rc |= mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
-    }
+    /* Explicit, so that host "localhost" with a port means TCP, as configured. */
+    unsigned protocol = cfg->mysql_socket && *cfg->mysql_socket ? MYSQL_PROTOCOL_SOCKET
+                                                                 : MYSQL_PROTOCOL_TCP;
+    rc |= mysql_options(m, MYSQL_OPT_PROTOCOL, &protocol);
     if (rc)
         return lc_err(errstr, errlen, "mysql: cannot set connection options");
     return apply_tls_options(m, cfg, errstr, errlen);

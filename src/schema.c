@@ -79,6 +79,7 @@ struct lc_schema_matcher {
     regex_t *re;               /* one per field; valid where has_re[i] */
     bool *has_re;
     size_t n;
+    lc_buf_t copy;             /* the value, NUL-terminated, for regexec */
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -243,7 +244,8 @@ static bool valid_rfc3339(const char *s, size_t len)
 /* A timestamp given as a JSON string: epoch digits or RFC 3339. */
 bool lc_valid_timestamp_string(const char *s, size_t len)
 {
-    if (len > 0 && all_digits(s, len))
+    /* An RFC 3339 string has a '-' at [4]; anything else must be epoch digits. */
+    if (len < 20 || s[4] != '-')
         return valid_epoch_digits(s, len);
     return valid_rfc3339(s, len);
 }
@@ -381,13 +383,28 @@ static bool in_enum(const lc_field_t *f, const char *val, size_t len)
     return false;
 }
 
-/* Whole-value match (the regex is anchored); REG_STARTEND so NUL bytes are just bytes. */
-static bool pattern_matches(const regex_t *re, const char *val, size_t len)
+/*
+ * Whole-value match (the regex is anchored); REG_STARTEND so NUL bytes are just bytes.
+ * regexec gets a NUL-terminated copy even so: values are spans inside a message, and
+ * although glibc honours REG_STARTEND, other readers of the argument (ASan's regexec
+ * interceptor, for one) run strlen over it and would read past the message. `copy` is the
+ * caller's scratch (a matcher's, reused), or NULL to use a temporary one.
+ */
+static bool pattern_matches(const regex_t *re, const char *val, size_t len, lc_buf_t *copy)
 {
+    lc_buf_t temp = {0};
+    lc_buf_t *b = copy ? copy : &temp;
+    lc_buf_reset(b);
+    lc_buf_reserve(b, len + 1);
+    if (len)
+        memcpy(b->data, val, len);
+    b->data[len] = '\0';
     regmatch_t range[1];
     range[0].rm_so = 0;
     range[0].rm_eo = (regoff_t)len;
-    return regexec(re, val ? val : "", 1, range, REG_STARTEND) == 0;
+    bool ok = regexec(re, b->data, 1, range, REG_STARTEND) == 0;
+    lc_buf_free(&temp);
+    return ok;
 }
 
 /* The type rule alone. Sets *int_out for an integer field that converts. */
@@ -415,8 +432,8 @@ static bool type_accepts(const lc_field_t *f, int jtype, const char *val, size_t
     return false;
 }
 
-static int check_field_value(const lc_field_t *f, const regex_t *re, int jtype,
-                             const char *val, size_t len, int64_t *int_out)
+static int check_field_value(const lc_field_t *f, const regex_t *re, lc_buf_t *copy,
+                             int jtype, const char *val, size_t len, int64_t *int_out)
 {
     if (!type_accepts(f, jtype, val, len, int_out))
         return LC_R_TYPE;
@@ -428,7 +445,7 @@ static int check_field_value(const lc_field_t *f, const regex_t *re, int jtype,
         return LC_R_LENGTH;
     if (f->n_enum > 0 && !in_enum(f, val, len))
         return LC_R_ENUM;
-    if (re && !pattern_matches(re, val, len))
+    if (re && !pattern_matches(re, val, len, copy))
         return LC_R_PATTERN;
     return -1;
 }
@@ -437,18 +454,18 @@ int lc_schema_check_value(const lc_schema_t *s, size_t field, int jtype,
                           const char *val, size_t len, int64_t *int_out)
 {
     const lc_field_t *f = &s->fields[field];
-    return check_field_value(f, f->has_re ? &f->re : NULL, jtype, val, len, int_out);
+    return check_field_value(f, f->has_re ? &f->re : NULL, NULL, jtype, val, len, int_out);
 }
 
-int lc_schema_check_value_with(const lc_schema_t *s, const lc_schema_matcher_t *m,
+int lc_schema_check_value_with(const lc_schema_t *s, lc_schema_matcher_t *m,
                                size_t field, int jtype, const char *val, size_t len,
                                int64_t *int_out)
 {
     if (!m)
         return lc_schema_check_value(s, field, jtype, val, len, int_out);
     const lc_field_t *f = &s->fields[field];
-    return check_field_value(f, m->has_re[field] ? &m->re[field] : NULL, jtype, val, len,
-                             int_out);
+    return check_field_value(f, m->has_re[field] ? &m->re[field] : NULL, &m->copy, jtype,
+                             val, len, int_out);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -695,6 +712,7 @@ void lc_schema_matcher_free(lc_schema_matcher_t *m)
             regfree(&m->re[i]);
     free(m->re);
     free(m->has_re);
+    lc_buf_free(&m->copy);
     free(m);
 }
 

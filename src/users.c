@@ -33,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "lc_common.h"
 
@@ -129,28 +128,6 @@ static bool parse_int_key(const char *s, size_t n, int64_t *out)
         *out = (int64_t)v;
     }
     return true;
-}
-
-/* Large table arrays: 2 MiB aligned and marked for transparent huge pages, which halves
- * the cost of a random lookup in a table of millions (fewer TLB misses). Small ones come
- * from plain malloc. Either way the memory is released with free(). */
-#define HUGE_PAGE_BYTES ((size_t)2 << 20)
-
-static void *table_alloc(size_t count, size_t size, bool zero)
-{
-    if (count > SIZE_MAX / size)
-        return NULL;
-    size_t bytes = count * size;
-    if (bytes < 2 * HUGE_PAGE_BYTES)
-        return zero ? calloc(count, size) : malloc(bytes);
-    size_t rounded = (bytes + HUGE_PAGE_BYTES - 1) & ~(HUGE_PAGE_BYTES - 1);
-    void *p = aligned_alloc(HUGE_PAGE_BYTES, rounded);
-    if (!p)
-        return NULL;
-    madvise(p, rounded, MADV_HUGEPAGE);   /* advice only: failure changes nothing */
-    if (zero)
-        memset(p, 0, bytes);
-    return p;
 }
 
 /* Smallest power-of-two capacity (>= TABLE_MIN_CAP) that holds n keys at load <= 0.7. */
@@ -414,14 +391,14 @@ static size_t str_probe(const str_table_t *t, const char *key, size_t len, uint3
         if (s->val == 0)
             return i;
         if (s->hash == hash && str_key_len(t, s->key_off) == len &&
-            memcmp(str_key_bytes(t, s->key_off), key, len) == 0)
+            (len == 0 || memcmp(str_key_bytes(t, s->key_off), key, len) == 0))
             return i;
     }
 }
 
 static int str_table_resize(str_table_t *t, size_t cap)
 {
-    str_slot_t *slots = table_alloc(cap, sizeof *slots, true);
+    str_slot_t *slots = calloc(cap, sizeof *slots);
     if (!slots)
         return -1;
     for (size_t i = 0; i < t->cap; i++) {
@@ -453,7 +430,8 @@ static int str_arena_append(str_table_t *t, const char *key, uint32_t len, uint6
     }
     *off = t->arena_len;
     memcpy(t->arena + t->arena_len, &len, sizeof len);
-    memcpy(t->arena + t->arena_len + sizeof len, key, len);
+    if (len)
+        memcpy(t->arena + t->arena_len + sizeof len, key, len);
     t->arena_len += need;
     return 0;
 }
@@ -472,8 +450,8 @@ static void str_table_free(str_table_t *t)
 static int builder_alloc_table(lc_users_builder_t *b, size_t cap)
 {
     if (b->int_keys) {
-        b->keys = table_alloc(cap, sizeof *b->keys, false);
-        b->vals = table_alloc(cap, sizeof *b->vals, true);
+        b->keys = malloc(cap * sizeof *b->keys);
+        b->vals = calloc(cap, sizeof *b->vals);
         if (!b->keys || !b->vals) {
             free(b->keys);
             free(b->vals);
@@ -482,7 +460,7 @@ static int builder_alloc_table(lc_users_builder_t *b, size_t cap)
             return -1;
         }
     } else {
-        b->str.slots = table_alloc(cap, sizeof *b->str.slots, true);
+        b->str.slots = calloc(cap, sizeof *b->str.slots);
         if (!b->str.slots)
             return -1;
     }
@@ -601,8 +579,8 @@ static size_t builder_int_probe(const lc_users_builder_t *b, int64_t key)
 static int builder_grow_int_table(lc_users_builder_t *b)
 {
     size_t cap = b->cap * 2;
-    int64_t *keys = table_alloc(cap, sizeof *keys, false);
-    uint32_t *vals = table_alloc(cap, sizeof *vals, true);
+    int64_t *keys = malloc(cap * sizeof *keys);
+    uint32_t *vals = calloc(cap, sizeof *vals);
     if (!keys || !vals) {
         free(keys);
         free(vals);
@@ -762,13 +740,13 @@ static int finish_int_table(lc_users_builder_t *b, lc_users_t *u)
     u->cap = cap;
     u->val_width = value_width_for(b->devices.n, b->multi_accounts + b->n_nodes);
     u->tag = (uint32_t)1 << (8 * u->val_width - 1);
-    u->vals = table_alloc(cap, u->val_width, true);
+    u->vals = calloc(cap, u->val_width);
     if (!u->vals)
         return -1;
     if (same_layout) {
         u->keys = b->keys;   /* moved */
         b->keys = NULL;
-    } else if (!(u->keys = table_alloc(cap, sizeof *u->keys, false))) {
+    } else if (!(u->keys = malloc(cap * sizeof *u->keys))) {
         return -1;
     }
     for (size_t i = 0; i < b->cap; i++) {

@@ -18,13 +18,13 @@ ls "$T" | grep -q 'users.snap.' && fail "a temporary snapshot file was left behi
 
 # 2. MySQL unreachable, no snapshot file: exit 3 within the start-up timeout
 MYSQL_PORT=1 USERS_STARTUP_S=3 write_config "$T/nomysql.yaml"
-start=$(date +%s.%N); rc=0
+start=$(date +%s%N); rc=0
 "$LC" -c "$T/nomysql.yaml" 2>"$T/lc.1.err" || rc=$?
-elapsed=$(echo "$(date +%s.%N) - $start" | bc)
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 [ "$rc" -eq 3 ] || fail "expected exit 3 with MySQL unreachable, got $rc"
-echo "$elapsed < 3 + 3" | bc | grep -q 1 || fail "took ${elapsed}s, more than the start-up timeout allows"
+[ "$elapsed_ms" -lt 6000 ] || fail "took ${elapsed_ms} ms, more than the start-up timeout allows"
 grep -q "users table unreachable" "$T/lc.1.err" || fail "no one-line reason"
-log "exit 3 after ${elapsed}s"
+log "exit 3 after ${elapsed_ms} ms"
 
 # 3. MySQL unreachable, snapshot file present: starts from it, labels still right
 kcat -C -b "$BROKERS" -t "$OUT_TOPIC" -e -q -f 'x\n' >/dev/null

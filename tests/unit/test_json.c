@@ -54,6 +54,18 @@ static scan_out_t scan_str(void **state, const char *s)
     return scan_bytes(state, s, strlen(s));
 }
 
+/* Scans an exact-size heap copy, so that ASan catches any read past len; the members
+ * would point into freed memory, so only the result and utf8_ok are returned. */
+static lc_json_result_t scan_exact(void **state, const char *data, size_t len, bool *utf8_ok)
+{
+    char *copy = malloc(len ? len : 1);
+    assert_non_null(copy);
+    memcpy(copy, data, len);
+    lc_json_result_t r = lc_json_scan(*state, copy, len, utf8_ok, NULL, NULL, NULL, NULL);
+    free(copy);
+    return r;
+}
+
 static lc_json_result_t result_of(void **state, const char *s)
 {
     return scan_str(state, s).result;
@@ -269,12 +281,17 @@ static void test_input_is_not_read_past_len(void **state)
 {
     const char *doc = "{\"a\":12}";
     /* every proper prefix of a valid document is invalid: the scanner must stop at len */
-    for (size_t n = 0; n < strlen(doc); n++) {
-        char *copy = malloc(n ? n : 1);  /* exact size: ASan catches any over-read */
-        memcpy(copy, doc, n);
-        assert_int_equal(scan_bytes(state, copy, n).result, LC_JSON_INVALID);
-        free(copy);
-    }
+    for (size_t n = 0; n < strlen(doc); n++)
+        assert_int_equal(scan_exact(state, doc, n, NULL), LC_JSON_INVALID);
+    /* the same for every kind of token cut short */
+    static const char *const docs[] = {
+        "{\"s\":\"0123456789abcdefghij\\u00e9\\ud83d\\ude00\xf0\x9f\x98\x80\"}",
+        "{\"n\":-12.5e+30}", "{\"t\":true}", "{\"f\":false}", "{\"z\":null}",
+        "{\"a\":[1,{\"b\":[]}]}",
+    };
+    for (size_t i = 0; i < LC_ARRAY_SIZE(docs); i++)
+        for (size_t n = 0; n < strlen(docs[i]); n++)
+            assert_int_equal(scan_exact(state, docs[i], n, NULL), LC_JSON_INVALID);
     assert_int_equal(scan_bytes(state, "{\"a\":12}", 7).result, LC_JSON_INVALID);
     assert_int_equal(scan_bytes(state, "123", 2).result, LC_JSON_NOT_OBJECT);
 }
@@ -329,11 +346,16 @@ static void test_utf8_error_classes(void **state)
         o = scan_bytes(state, doc, (size_t)n);
         if (o.result != LC_JSON_INVALID || o.utf8_ok)
             fail_msg("case #%zu short: result %d utf8_ok %d", i, o.result, o.utf8_ok);
-        /* cut off at the very end of the input */
+        /* cut off at the very end of the input (exact size: the scanner must not look
+         * past it for the rest of a sequence) */
         n = snprintf(doc, sizeof(doc), "{\"a\":\"%s", inputs[i]);
-        o = scan_bytes(state, doc, (size_t)n);
-        assert_int_equal(o.result, LC_JSON_INVALID);
-        assert_false(o.utf8_ok);
+        bool utf8_ok = true;
+        assert_int_equal(scan_exact(state, doc, (size_t)n, &utf8_ok), LC_JSON_INVALID);
+        assert_false(utf8_ok);
+        utf8_ok = true;
+        assert_int_equal(scan_exact(state, inputs[i], strlen(inputs[i]), &utf8_ok),
+                         LC_JSON_INVALID);
+        assert_false(utf8_ok);
     }
 }
 
@@ -445,6 +467,9 @@ static void test_not_duplicates(void **state)
         "{\"x\":{\"a\":1},\"y\":{\"a\":1}}",       /* same name in sibling objects */
         "{\"x\":[{\"a\":1},{\"a\":2}]}",
         "{\"a\":{\"b\":1},\"b\":2}",               /* inner names are gone once it closes */
+        "{\"ab1b\":{\"x\":1},\"x\":2,\"ab2b\":3}",   /* ... also when the outer ones are compared */
+        "{\"k0\":{\"k1\":1},\"k1\":1,\"k2\":2,\"k3\":3,\"k4\":4,\"k5\":5,\"k6\":6,\"k7\":7,\"k8\":8,"
+        "\"k9\":9,\"k10\":0,\"k11\":1,\"k12\":2,\"k13\":3,\"k14\":4,\"k15\":5,\"k16\":6}",
         "{\"\\u0000\":1,\"\\u0000a\":2}",
         "{\"\\ud83d\\ude00\":1,\"\\ud83d\\ude01\":2}",
         "{\"\\\\u0061\":1,\"a\":2}",              /* "\\u0061" is six characters, not "a" */
