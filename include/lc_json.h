@@ -8,9 +8,14 @@
  * caller's buffer. It never copies or re-serialises values: the classifier splices output
  * from these spans.
  *
- * jansson is the reference implementation: tests/test_json_diff.c asserts both agree on
- * validity and field values for every input, except the documented differences: numbers of
- * any size or precision are valid here, and "\u0000" inside strings is valid here.
+ * jansson is the reference implementation: tests/unit/test_json_diff.c asserts both agree on
+ * validity, duplicates and field values for every input, except the documented differences:
+ * numbers of any size or precision are valid here; a member name containing "\u0000" is
+ * valid here (jansson refuses it even with JSON_ALLOW_NUL; in values both accept it);
+ * nesting deeper than LC_JSON_MAX_DEPTH is invalid here (jansson allows 2048); a NUL byte
+ * right after a number or literal is invalid here (jansson 2.14 skips it).
+ * \u escapes of UTF-16 surrogates must form a high+low pair: a lone or reversed surrogate
+ * is invalid, as in jansson.
  */
 #ifndef LC_JSON_H
 #define LC_JSON_H
@@ -61,7 +66,10 @@ void lc_json_scanner_free(lc_json_scanner_t *s);
  * Scans `len` bytes at `data` (not necessarily NUL-terminated). Leading and trailing JSON
  * white space is allowed. `*utf8_ok` is set to whether the whole input is valid UTF-8
  * (an input that is not is always LC_JSON_INVALID). Syntax errors take precedence over
- * duplicate keys (a document is first checked whole).
+ * duplicate keys (a document is first checked whole), and so does a top level that is not
+ * an object (LC_JSON_NOT_OBJECT, the order of SPEC §2.1). Inputs of 4 GiB or more are
+ * LC_JSON_INVALID. Every out-pointer may be NULL; on any result but LC_JSON_OK, *members and
+ * the object bounds are set to NULL and *nmembers to 0. Out of memory aborts (as lc_buf).
  * On LC_JSON_OK, *members / *nmembers describe the top-level object's members in input
  * order, valid until the next scan with the same scanner; *obj_start / *obj_end point at
  * its '{' and just past its '}'.
@@ -75,6 +83,8 @@ lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len
  * Decodes the escapes of a JSON string's raw contents (as given in lc_json_member_t, already
  * known valid) into `out` (capacity `cap`, needs at most `len` bytes). Returns the decoded
  * length. "\u0000" decodes to a NUL byte. Surrogate pairs decode to one code point.
+ * With cap < the decoded length, writes at most cap bytes, never part of a character, and
+ * returns how many it wrote.
  */
 size_t lc_json_unescape(const char *raw, size_t len, char *out, size_t cap);
 

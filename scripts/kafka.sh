@@ -163,13 +163,15 @@ log_opts() { # log_opts broker|tools
 }
 
 run_tool() { # run_tool MAIN-CLASS ARGS...
-    [ -d "$LIBS" ] || fetch_jars
+    fetch_jars
     [ -f "$KDIR/log4j2-tools.properties" ] || write_configs
     java "${TOOL_JVM[@]}" "$(log_opts tools)" -cp "$LIBS/*" "$@"
 }
 
 broker_answers() {
-    kcat -b "$BOOTSTRAP" -L -t __lc_probe -m 2 2>/dev/null | grep -q 'broker 1 at'
+    local md
+    md="$(kcat -b "$BOOTSTRAP" -L -t __lc_probe -m 2 2>/dev/null || true)"
+    grep -qF "broker 1 at $BOOTSTRAP" <<<"$md"
 }
 
 format_storage() {

@@ -2,15 +2,17 @@
  * json.c - the hot-path JSON scanner (see lc_json.h for the contract).
  *
  * Design:
- *  - One pass, driven by a small state machine (expect value / expect member name / after
- *    value) over an explicit container stack, so deep nesting can never exhaust the C stack.
- *  - Strings are skipped eight bytes at a time while they hold only plain printable ASCII;
- *    escapes and multi-byte UTF-8 are validated where they occur. Outside strings only ASCII
- *    is valid JSON, so a document that scans as valid is valid UTF-8 as a whole. Only when a
- *    scan fails is the whole input run through the UTF-8 validator to fill *utf8_ok.
- *  - Member names of every open object sit on one key stack. When an object closes, its names
- *    are checked for duplicates: pairwise while the object has few names, else by sorting the
- *    names (O(n log n) worst case; a hash of attacker-chosen keys could be flooded).
+ *  - One pass, a state machine (value / member name / after value / close) written with
+ *    gotos in one function, over an explicit container stack: deep nesting can never exhaust
+ *    the C stack, and the hot loop keeps its cursor in a register.
+ *  - Plain printable ASCII inside strings is skipped 16 bytes at a time (SSE2, baseline on
+ *    x86-64) or 8 (portable SWAR); escapes and multi-byte UTF-8 are validated where they
+ *    occur. Outside strings only ASCII is valid JSON, so a document that scans as valid is
+ *    valid UTF-8 as a whole: only a failed scan runs the UTF-8 validator to fill *utf8_ok.
+ *  - Member names of every open object sit on one key stack. A 64-bit filter per object
+ *    over cheap name fingerprints says when two names could be equal; only then are the
+ *    object's names compared as it closes: pairwise while it has few, else by sorting them
+ *    (O(n log n) worst case; a hash table of attacker-chosen names could be flooded).
  *  - All arrays belong to the scanner and grow to the largest record seen; a steady stream of
  *    records of similar shape allocates nothing. Out of memory aborts, as lc_buf does.
  */
@@ -271,8 +273,6 @@ scan_string(const unsigned char *p, const unsigned char *end, bool *escaped)
         if (*p == '"')                   /* the usual way out, before the general switch */
             return p + 1;
         switch (string_byte_class[*p]) {
-        case SB_QUOTE:
-            return p + 1;
         case SB_BACKSLASH:
             *escaped = true;
             p = scan_escape(p, end);
@@ -415,7 +415,8 @@ size_t lc_json_unescape(const char *raw, size_t len, char *out, size_t cap)
         size_t run = (size_t)((bs ? bs : end) - p);
         if (run > cap - n)
             run = cap - n;
-        memcpy(out + n, p, run);
+        if (run)
+            memcpy(out + n, p, run);
         n += run;
         p += run;
         if (p != bs)
@@ -435,7 +436,7 @@ size_t lc_json_unescape(const char *raw, size_t len, char *out, size_t cap)
 bool lc_json_key_equals(const char *raw, size_t len, bool escaped, const char *name, size_t name_len)
 {
     if (!escaped)
-        return len == name_len && memcmp(raw, name, len) == 0;
+        return len == name_len && (len == 0 || memcmp(raw, name, len) == 0);
 
     const unsigned char *p = (const unsigned char *)raw, *end = p + len;
     const unsigned char *q = (const unsigned char *)name, *qend = q + name_len;
@@ -556,7 +557,9 @@ static void reserve_scratch(lc_json_scanner_t *s, size_t n)
  */
 static inline uint64_t name_fingerprint_bit(const char *name, uint32_t len)
 {
-    uint32_t first = len ? (unsigned char)name[0] : 0, last = len ? (unsigned char)name[len - 1] : 0;
+    /* name sits between quotes in the input, so name[0] and name[len - 1] are readable
+     * even when len is 0 (they are then the quotes) */
+    uint32_t first = (unsigned char)name[0], last = (unsigned char)name[(ptrdiff_t)len - 1];
     uint32_t packed = len ^ first << 16 ^ last << 24;
     return 1ULL << ((packed * 0x9E3779B1u) >> 26);
 }
@@ -665,7 +668,10 @@ static inline lc_json_member_t *push_member(lc_json_scanner_t *s, const char *na
     if (s->nmembers == s->members_cap)
         grow_members(s);
     lc_json_member_t *m = &s->members[s->nmembers++];
-    *m = (lc_json_member_t){ .key = name, .key_len = len, .key_escaped = escaped };
+    m->key = name;                       /* type, val and val_len follow with the value */
+    m->key_len = len;
+    m->key_escaped = escaped;
+    m->val_escaped = false;
     return m;
 }
 

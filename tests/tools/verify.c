@@ -260,8 +260,16 @@ static void check_output(tally_t *t, part_recs_t *parts, int nparts, const rd_ka
         mismatch(t, "key not kept", source);
     if (in->ts > 0 && rd_kafka_message_timestamp(m, NULL) != in->ts)
         mismatch(t, "timestamp not kept", source);
-    if (in->value)
+    json_t *raw = json_object_get(v, "raw");
+    if (raw) {
+        /* refused whole: the input must come back as the raw string */
+        if (!in->value ? json_string_length(raw) != 0
+                       : json_string_length(raw) != in->len ||
+                             memcmp(json_string_value(raw), in->value, in->len) != 0)
+            mismatch(t, "raw is not the input", source);
+    } else if (in->value && !json_object_get(v, "raw_base64") && !json_object_get(v, "raw_bytes")) {
         check_splice(t, in, m->payload, m->len, source);
+    }
     json_decref(v);
 }
 
