@@ -102,4 +102,7 @@ install: all
 	install -m 0755 $(BUILD)/logclassify $(BUILD)/loggen $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 conf/app.yaml $(DESTDIR)/etc/logclassify/app.yaml
 
+# Separate concerns keep their own rules: fuzzing, benchmarks.
+-include tests/fuzz/fuzz.mk bench/bench.mk
+
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/loggen.d

@@ -48,6 +48,10 @@ kafka:
   output_topic: "$OUT_TOPIC"
   transactional_id: "tx-$TEST_ID-\${LC_INSTANCE:-0}"
   startup_timeout_s: 20
+  consumer:
+    # a killed instance's partitions move after 6 s instead of librdkafka's 45 s
+    session.timeout.ms: "6000"
+    heartbeat.interval.ms: "1000"
 delivery: $delivery
 batch:
   max_records: 2000

@@ -44,8 +44,13 @@
 #include "lc_common.h"
 #include "lc_json.h"
 
+/* Longer runs: -DRANDOM_RECORDS=10000000 -DRANDOM_SEED=...; the suite keeps the defaults. */
+#ifndef RANDOM_RECORDS
 #define RANDOM_RECORDS 100000
+#endif
+#ifndef RANDOM_SEED
 #define RANDOM_SEED 0x6c6f67636c617373ULL
+#endif
 #define JANSSON_FLAGS (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL)
 
 typedef struct diff_stats {
