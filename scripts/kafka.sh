@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # Local single-node Apache Kafka (KRaft, combined broker+controller) for
 # development and tests. Jars come from Maven Central via scripts/kafka-pom.xml.
+# Client listeners, all on 127.0.0.1 and always open:
+#   PLAINTEXT  $LC_KAFKA_PORT       (9092)
+#   SASL_SSL   $LC_KAFKA_SASL_PORT  (9094)  SCRAM-SHA-512, user logclassify
+#   SSL        $LC_KAFKA_MTLS_PORT  (9095)  client certificate required (mutual TLS)
+# The certificates come from scripts/tls.sh ($LC_STATE_DIR/tls); the controller and
+# inter-broker listeners stay PLAINTEXT on loopback.
 set -euo pipefail
 
 # shellcheck source=scripts/_common.sh
@@ -9,6 +15,12 @@ set -euo pipefail
 KAFKA_VERSION="${LC_KAFKA_VERSION:-4.1.2}"
 KAFKA_PORT="${LC_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${LC_KAFKA_CONTROLLER_PORT:-9093}"
+SASL_PORT="${LC_KAFKA_SASL_PORT:-9094}"
+MTLS_PORT="${LC_KAFKA_MTLS_PORT:-9095}"
+SCRAM_MECHANISM=SCRAM-SHA-512
+SCRAM_USER=logclassify
+SCRAM_PASSWORD="${LC_KAFKA_SCRAM_PASSWORD:-logclassify-secret}"
+TLS_DIR="$LC_STATE_DIR/tls"
 KAFKA_HEAP="${LC_KAFKA_HEAP:--Xms256m -Xmx1g}"
 LIBS="$LC_CACHE/kafka-$KAFKA_VERSION/libs"
 KDIR="$LC_STATE_DIR/kafka"
@@ -17,6 +29,11 @@ PROPS="$KDIR/server.properties"
 LOG="$KDIR/kafka.log"
 PIDFILE="$KDIR/kafka.pid"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+SASL_BOOTSTRAP="127.0.0.1:$SASL_PORT"
+MTLS_BOOTSTRAP="127.0.0.1:$MTLS_PORT"
+# kcat settings for the probes of the secured listeners (mode 600: holds the password)
+SASL_CLIENT="$KDIR/client-sasl.properties"
+MTLS_CLIENT="$KDIR/client-mtls.properties"
 START_TIMEOUT="${LC_KAFKA_START_TIMEOUT:-60}"
 STOP_TIMEOUT=30
 # quick start-up for the short-lived admin tools
@@ -32,7 +49,15 @@ Usage: $LC_PROG COMMAND
   topic NAME [PARTITIONS]     create topic if missing (default 4 partitions, RF 1)
   delete-topic NAME           delete topic if present
   kill                        kill -9 the broker (fault tests)
+  secure-check                check that the SASL_SSL and SSL listeners answer and the
+                              SCRAM user logs in (re-creating the user when it is missing)
+  secure-info                 print the secured endpoints and client files as NAME=VALUE
+                              lines (no password)
+Listeners: PLAINTEXT $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP ($SCRAM_MECHANISM, user
+  $SCRAM_USER, password \$LC_KAFKA_SCRAM_PASSWORD or the default), SSL $MTLS_BOOTSTRAP
+  (client certificate required); CA and certificates from scripts/tls.sh in $TLS_DIR
 Environment: LC_KAFKA_PORT ($KAFKA_PORT), LC_KAFKA_CONTROLLER_PORT ($CONTROLLER_PORT),
+  LC_KAFKA_SASL_PORT ($SASL_PORT), LC_KAFKA_MTLS_PORT ($MTLS_PORT), LC_KAFKA_SCRAM_PASSWORD,
   LC_KAFKA_VERSION ($KAFKA_VERSION), LC_STATE_DIR ($LC_STATE_DIR), LC_CACHE ($LC_CACHE)
 State: $KDIR (log: $LOG)
 EOF
@@ -84,11 +109,21 @@ write_configs() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$MTLS_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$MTLS_PORT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
+# secured client listeners; PEM files from scripts/tls.sh (unencrypted PKCS#8 key)
+ssl.keystore.type=PEM
+ssl.keystore.location=$TLS_DIR/server-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.pem
+listener.name.ssl.ssl.client.auth=required
+listener.name.sasl_ssl.ssl.client.auth=none
+sasl.enabled.mechanisms=$SCRAM_MECHANISM
+listener.name.sasl_ssl.sasl.enabled.mechanisms=$SCRAM_MECHANISM
+listener.name.sasl_ssl.${SCRAM_MECHANISM,,}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 log.dirs=$DATA
 # single node: every internal topic has one replica
 num.partitions=4
@@ -150,6 +185,42 @@ log4j.appender.err.Target=System.err
 log4j.appender.err.layout=org.apache.log4j.PatternLayout
 log4j.appender.err.layout.ConversionPattern=%p %m%n
 EOF
+    write_client_configs
+}
+
+# The SCRAM password goes into StorageTool/ConfigCommand arguments in the
+# SCRAM-SHA-512=[name=...,password=...] syntax: keep it to characters that syntax
+# passes through unchanged.
+check_scram_password() {
+    [[ "$SCRAM_PASSWORD" =~ ^[A-Za-z0-9._~@%^*+:/-]{1,128}$ ]] ||
+        die "LC_KAFKA_SCRAM_PASSWORD: use 1-128 of A-Z a-z 0-9 . _ ~ @ % ^ * + : / -"
+}
+
+# kcat property files for probing the secured listeners as a client would.
+write_client_configs() {
+    mkdir -p "$KDIR"
+    (
+        umask 077
+        cat >"$SASL_CLIENT.tmp" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanisms=$SCRAM_MECHANISM
+sasl.username=$SCRAM_USER
+sasl.password=$SCRAM_PASSWORD
+ssl.ca.location=$TLS_DIR/ca.pem
+EOF
+        cat >"$MTLS_CLIENT.tmp" <<EOF
+security.protocol=SSL
+ssl.ca.location=$TLS_DIR/ca.pem
+ssl.certificate.location=$TLS_DIR/client.pem
+ssl.key.location=$TLS_DIR/client.key
+EOF
+    )
+    mv -f "$SASL_CLIENT.tmp" "$SASL_CLIENT"
+    mv -f "$MTLS_CLIENT.tmp" "$MTLS_CLIENT"
+}
+
+ensure_tls() {
+    "$LC_SCRIPTS_DIR/tls.sh" ensure || die "scripts/tls.sh could not create the certificates"
 }
 
 log_opts() { # log_opts broker|tools
@@ -174,32 +245,117 @@ broker_answers() {
     grep -qF "broker 1 at $BOOTSTRAP" <<<"$md"
 }
 
+# mtls_answers [SECONDS]: a metadata request through the SSL listener, with the client
+# certificate, succeeds (TLS handshake both ways, then a Kafka request).
+mtls_answers() {
+    local md
+    [ -f "$MTLS_CLIENT" ] || write_client_configs
+    md="$(kcat -F "$MTLS_CLIENT" -b "$MTLS_BOOTSTRAP" -L -t __lc_probe -m "${1:-2}" 2>/dev/null || true)"
+    grep -qF "broker 1 at $MTLS_BOOTSTRAP" <<<"$md"
+}
+
+# sasl_tls_answers: the SASL_SSL listener completes a TLS handshake with a certificate
+# that the CA signed for 127.0.0.1. (A SCRAM login is not probed here: librdkafka before
+# 2.6.1, kcat's included, fails SCRAM against Kafka 4 -- see secure-check.)
+sasl_tls_answers() {
+    timeout 5 openssl s_client -connect "$SASL_BOOTSTRAP" -CAfile "$TLS_DIR/ca.pem" \
+        -verify_return_error -verify_ip 127.0.0.1 </dev/null 2>/dev/null |
+        grep -q 'Verify return code: 0 (ok)'
+}
+
+# "mechanism user sha256(cluster-id:password)" of the SCRAM user this data dir holds;
+# lets a start skip the admin tool (a JVM) when nothing changed.
+SCRAM_STATE="$KDIR/scram-user.state"
+scram_fingerprint() {
+    local cid
+    cid="$(sed -n 's/^cluster.id=//p' "$DATA/meta.properties" 2>/dev/null || true)"
+    printf '%s %s %s\n' "$SCRAM_MECHANISM" "$SCRAM_USER" \
+        "$(printf '%s:%s' "$cid" "$SCRAM_PASSWORD" | sha256sum | cut -d' ' -f1)"
+}
+
+# Creates (or resets the password of) the SCRAM user through the PLAINTEXT listener;
+# the password travels in a mode-600 file, not on the command line.
+upsert_scram_user() {
+    local f="$KDIR/scram-user.properties"
+    # in a file the value is taken as is: no [...] grouping as on the command line
+    (umask 077 && echo "$SCRAM_MECHANISM=password=$SCRAM_PASSWORD" >"$f")
+    local rc=0 out
+    out="$(run_tool kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter \
+        --entity-type users --entity-name "$SCRAM_USER" --add-config-file "$f" 2>&1)" || rc=$?
+    rm -f "$f"
+    # the tool echoes a value it does not like, password included
+    out="${out//"$SCRAM_PASSWORD"/********}"
+    printf '%s\n' "$out" >"$KDIR/scram-user.log"
+    if [ "$rc" -ne 0 ]; then
+        printf '%s\n' "$out" >&2
+        return 1
+    fi
+    scram_fingerprint >"$SCRAM_STATE"
+}
+
+# ensure_secure START-SECONDS [force]: both secured listeners answer, and the SCRAM user
+# exists with the current password. A data dir formatted without the user (by an older
+# kafka.sh), or with another password, gets it here through the admin tool.
+ensure_secure() {
+    local t0=$1
+    until mtls_answers 2; do
+        ((SECONDS - t0 < START_TIMEOUT)) ||
+            die "the SSL (mutual TLS) listener on $MTLS_BOOTSTRAP does not answer (log: $LOG)"
+        sleep 0.5
+    done
+    until sasl_tls_answers; do
+        ((SECONDS - t0 < START_TIMEOUT)) ||
+            die "the SASL_SSL listener on $SASL_BOOTSTRAP does not complete a TLS handshake (log: $LOG)"
+        sleep 0.5
+    done
+    if [ "${2:-}" = force ] || [ "$(cat "$SCRAM_STATE" 2>/dev/null || true)" != "$(scram_fingerprint)" ]; then
+        say "setting SCRAM user $SCRAM_USER ($SCRAM_MECHANISM)"
+        upsert_scram_user || die "could not create the SCRAM user $SCRAM_USER"
+    fi
+}
+
 format_storage() {
     [ -f "$DATA/meta.properties" ] && return 0
     # a Kafka cluster id is 16 random bytes in URL-safe base64 without padding
     local cid
     cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
     say "formatting new storage in $DATA (cluster id $cid)"
-    if ! run_tool kafka.tools.StorageTool format -t "$cid" -c "$PROPS" >"$KDIR/format.log" 2>&1; then
+    local scram=()
+    # SCRAM users in the bootstrap metadata need Kafka 3.5+; older ones get it from
+    # ensure_secure after start.
+    if ! [[ "$KAFKA_VERSION" =~ ^3\.[0-4]\. ]]; then
+        scram=(--add-scram "$SCRAM_MECHANISM=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]")
+    fi
+    rm -f "$SCRAM_STATE"
+    if ! run_tool kafka.tools.StorageTool format -t "$cid" -c "$PROPS" "${scram[@]}" \
+            >"$KDIR/format.log" 2>&1; then
         cat "$KDIR/format.log" >&2
         die "storage format failed"
     fi
+    [ "${#scram[@]}" -eq 0 ] || scram_fingerprint >"$SCRAM_STATE"
 }
 
 cmd_start() {
     lock_service "$KDIR"
     local pid
     pid="$(running_pid)"
+    check_scram_password
     if [ -n "$pid" ] && port_busy "$KAFKA_PORT" && broker_answers; then
         say "already running (pid $pid, $BOOTSTRAP)"
+        if ! port_busy "$SASL_PORT" || ! port_busy "$MTLS_PORT"; then
+            warn "this broker has no SASL_SSL/SSL listeners on $SASL_PORT/$MTLS_PORT (started by an older kafka.sh?); '$LC_PROG restart' adds them"
+        fi
         return 0
     fi
     if [ -z "$pid" ]; then
         ensure_cmd kcat kcat
         check_java
-        port_busy "$KAFKA_PORT" && die "port $KAFKA_PORT is already in use by another process"
-        port_busy "$CONTROLLER_PORT" && die "port $CONTROLLER_PORT is already in use by another process"
+        local p
+        for p in "$KAFKA_PORT" "$CONTROLLER_PORT" "$SASL_PORT" "$MTLS_PORT"; do
+            port_busy "$p" && die "port $p is already in use by another process"
+        done
         fetch_jars
+        ensure_tls
         write_configs
         format_storage
         [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
@@ -220,7 +376,8 @@ cmd_start() {
             die "Kafka exited during start-up (log: $LOG)"
         fi
         if port_busy "$KAFKA_PORT" && broker_answers; then
-            say "Kafka is up on $BOOTSTRAP (pid $pid, $((SECONDS - t0))s)"
+            ensure_secure "$t0"
+            say "Kafka is up on $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP, SSL $MTLS_BOOTSTRAP (pid $pid, $((SECONDS - t0))s)"
             return 0
         fi
         sleep 0.5
@@ -275,6 +432,70 @@ cmd_status() {
         say "process running (pid $pid) but broker not answering on $BOOTSTRAP"
         return 1
     fi
+}
+
+# java_scram_login: the Java admin client logs in with SCRAM on the SASL_SSL listener
+java_scram_login() {
+    local f="$KDIR/client-sasl-java.properties" rc=0
+    (
+        umask 077
+        cat >"$f" <<EOF
+security.protocol=SASL_SSL
+sasl.mechanism=$SCRAM_MECHANISM
+sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="$SCRAM_USER" password="$SCRAM_PASSWORD";
+ssl.truststore.type=PEM
+ssl.truststore.location=$TLS_DIR/ca.pem
+request.timeout.ms=10000
+default.api.timeout.ms=15000
+EOF
+    )
+    run_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$SASL_BOOTSTRAP" \
+        --command-config "$f" --list >/dev/null 2>"$KDIR/secure-check.log" || rc=$?
+    rm -f "$f"
+    return "$rc"
+}
+
+# kcat_scram_login: librdkafka (through kcat) logs in with SCRAM; prints its error
+kcat_scram_login() {
+    local out
+    out="$(kcat -F "$SASL_CLIENT" -b "$SASL_BOOTSTRAP" -L -t __lc_probe -m 5 2>&1)" && return 0
+    grep -m1 -oE 'SASL authentication error: [^(]*' <<<"$out" || tail -n 1 <<<"$out"
+    return 1
+}
+
+cmd_secure_check() {
+    check_scram_password
+    require_running
+    if ! port_busy "$SASL_PORT" || ! port_busy "$MTLS_PORT"; then
+        die "no SASL_SSL/SSL listener on $SASL_PORT/$MTLS_PORT: the broker was started by an older kafka.sh (run: $LC_PROG restart)"
+    fi
+    write_client_configs
+    ensure_secure "$SECONDS"
+    say "SSL on $MTLS_BOOTSTRAP: metadata with the client certificate ok (kcat)"
+    java_scram_login || { cat "$KDIR/secure-check.log" >&2; die "the Java client cannot log in as $SCRAM_USER on $SASL_BOOTSTRAP"; }
+    say "SASL_SSL on $SASL_BOOTSTRAP: $SCRAM_MECHANISM login as $SCRAM_USER ok (Java client)"
+    local why v
+    v="$(kcat -V 2>&1 | grep -oE 'librdkafka [0-9.]+' | head -n 1)"
+    if why="$(kcat_scram_login)"; then
+        say "SASL_SSL on $SASL_BOOTSTRAP: $SCRAM_MECHANISM login ok (kcat, $v)"
+    else
+        warn "SASL_SSL on $SASL_BOOTSTRAP: kcat ($v) cannot log in: $why"
+        warn "librdkafka before 2.6.1 sends a wrong SCRAM nonce that Kafka 4 refuses (confluentinc/librdkafka#4895)"
+        return 4
+    fi
+}
+
+cmd_secure_info() {
+    cat <<EOF
+KAFKA_PLAINTEXT=$BOOTSTRAP
+KAFKA_SASL_SSL=$SASL_BOOTSTRAP
+KAFKA_MTLS=$MTLS_BOOTSTRAP
+KAFKA_SASL_MECHANISM=$SCRAM_MECHANISM
+KAFKA_SASL_USERNAME=$SCRAM_USER
+KAFKA_CA=$TLS_DIR/ca.pem
+KAFKA_CLIENT_CERT=$TLS_DIR/client.pem
+KAFKA_CLIENT_KEY=$TLS_DIR/client.key
+EOF
 }
 
 topic_partitions() { # prints the partition count of topic $1, empty when absent
@@ -349,6 +570,8 @@ case "${1:-}" in
     kill) cmd_kill ;;
     topic) shift; cmd_topic "$@" ;;
     delete-topic) shift; cmd_delete_topic "$@" ;;
+    secure-check) cmd_secure_check ;;
+    secure-info) cmd_secure_info ;;
     -h | --help | help) usage ;;
     "") usage >&2; exit 2 ;;
     *) printf '%s: unknown command: %s\n' "$LC_PROG" "$1" >&2; usage >&2; exit 2 ;;

@@ -21,7 +21,8 @@ typedef struct partition {
     bool assigned;
     segment_t *head, *tail;  /* unfinished segments, oldest first */
     segment_t *open;         /* the current batch's segment, while the batch is produced */
-    int64_t committed;       /* next offset to read, as last committed by us; -1 none */
+    int64_t done;            /* every record before this offset is delivered; -1 none */
+    int64_t committed;       /* offset the broker acknowledged as committed; -1 none */
     int64_t first_in_batch;  /* exactly_once: where to rewind to after an abort */
     int64_t next_in_batch;   /* exactly_once: position after the batch */
 } partition_t;
@@ -81,7 +82,7 @@ static partition_t *partition_get(pipeline_t *p, int32_t id)
             abort();
         memset(np + p->nparts, 0, (size_t)(n - p->nparts) * sizeof(*np));
         for (int i = p->nparts; i < n; i++)
-            np[i].committed = np[i].first_in_batch = -1;
+            np[i].done = np[i].committed = np[i].first_in_batch = -1;
         p->parts = np;
         p->nparts = n;
     }
@@ -138,13 +139,29 @@ static void partition_clear(partition_t *part)
     }
     part->head = part->tail = part->open = NULL;
     part->assigned = false;
-    part->committed = -1;
+    part->done = part->committed = -1;
     part->first_in_batch = -1;
 }
 
 /* ---- commits (at_least_once) ---------------------------------------------------------- */
 
-/* Commits every partition's finished prefix. `only` limits it to one partition list. */
+/* Records the broker's answer: acknowledged offsets need no further commit; a failed
+ * commit leaves `committed` behind `done`, so the next call sends it again. */
+static void note_committed(pipeline_t *p, const rd_kafka_topic_partition_list_t *offs,
+                           rd_kafka_resp_err_t err)
+{
+    for (int i = 0; i < offs->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &offs->elems[i];
+        if (err || e->err || e->partition >= p->nparts || strcmp(e->topic, p->cfg->kafka_input_topic))
+            continue;
+        partition_t *part = &p->parts[e->partition];
+        if (part->assigned && e->offset > part->committed)
+            part->committed = e->offset;
+    }
+}
+
+/* Commits every partition's finished prefix not yet acknowledged by the broker. `only`
+ * limits it to some partitions. A failed commit is retried by the next call. */
 static void commit_finished(pipeline_t *p, const rd_kafka_topic_partition_list_t *only, bool sync)
 {
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
@@ -155,37 +172,64 @@ static void commit_finished(pipeline_t *p, const rd_kafka_topic_partition_list_t
         if (only && !rd_kafka_topic_partition_list_find(only, p->cfg->kafka_input_topic, id))
             continue;
         int64_t off = partition_advance(part);
-        if (off > part->committed) {
-            rd_kafka_topic_partition_list_add(offs, p->cfg->kafka_input_topic, id)->offset = off;
-            part->committed = off;
-        }
+        if (off > part->done)
+            part->done = off;
+        if (part->done > part->committed)
+            rd_kafka_topic_partition_list_add(offs, p->cfg->kafka_input_topic, id)->offset = part->done;
     }
     if (offs->cnt > 0) {
         rd_kafka_resp_err_t err = rd_kafka_commit(p->consumer, offs, sync ? 0 : 1);
         if (err) {
             atomic_fetch_add(&p->metrics->commit_errors, 1);
-            LC_WARN("pipeline", "offset commit failed: %s", rd_kafka_err2str(err));
+            LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
+                    rd_kafka_err2str(err));
         } else if (sync) {
             atomic_fetch_add(&p->metrics->commits, 1);
+            note_committed(p, offs, err);
         }
     }
     rd_kafka_topic_partition_list_destroy(offs);
 }
 
+static bool commits_pending(const pipeline_t *p, const rd_kafka_topic_partition_list_t *only)
+{
+    for (int id = 0; id < p->nparts; id++) {
+        const partition_t *part = &p->parts[id];
+        if (part->assigned && part->done > part->committed &&
+            (!only || rd_kafka_topic_partition_list_find(only, p->cfg->kafka_input_topic, id)))
+            return true;
+    }
+    return false;
+}
+
+/* Before letting partitions go or stopping: commit synchronously, retrying a failed commit
+ * for a while; what still fails is read again by the next owner (at least once). */
+static void commit_until_acknowledged(pipeline_t *p, const rd_kafka_topic_partition_list_t *only)
+{
+    for (int attempt = 0; attempt < 10; attempt++) {
+        commit_finished(p, only, true);
+        if (!commits_pending(p, only))
+            return;
+        rd_kafka_poll(p->producer, 200 * (attempt + 1));
+    }
+    LC_WARN("pipeline", "could not commit the last offsets: those records will be read again");
+}
+
 static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
-    (void)rk; (void)offsets;
+    (void)rk;
     pipeline_t *p = opaque;
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         return;
     if (err) {
         atomic_fetch_add(&p->metrics->commit_errors, 1);
-        LC_WARN("pipeline", "async offset commit failed: %s (a later commit covers it)",
+        LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
                 rd_kafka_err2str(err));
-    } else {
-        atomic_fetch_add(&p->metrics->commits, 1);
+        return;
     }
+    atomic_fetch_add(&p->metrics->commits, 1);
+    note_committed(p, offsets, err);
 }
 
 /* ---- producer callbacks --------------------------------------------------------------- */
@@ -278,8 +322,8 @@ static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, boo
     if (!p->eos) {
         /* Finish what was handed to the producer, then commit it before letting go. */
         await_partitions(p, parts);
-        if (!lost && !p->fatal)
-            commit_finished(p, parts, true);
+        if (!lost)
+            commit_until_acknowledged(p, parts);
     }
     for (int i = 0; i < parts->cnt; i++)
         if (parts->elems[i].partition < p->nparts)
@@ -638,7 +682,7 @@ static void drain_and_commit(pipeline_t *p)
     if (rd_kafka_outq_len(p->producer) > 0)
         LC_WARN("pipeline", "%d output record(s) still undelivered at stop: their offsets stay uncommitted",
                 rd_kafka_outq_len(p->producer));
-    commit_finished(p, NULL, true);
+    commit_until_acknowledged(p, NULL);
 }
 
 /* ---- set-up and tear-down -------------------------------------------------------------- */

@@ -77,7 +77,7 @@ wait_for() {
 }
 
 put_template() {
-    wait_for Elasticsearch "$ES_URL/_cluster/health" '"status":"(green|yellow)"'
+    wait_for Elasticsearch "$ES_URL/_cluster/health" '"status" *: *"(green|yellow)"'
     local code
     code=$(http PUT "$ES_URL/_index_template/$TEMPLATE_NAME" \
         -H 'Content-Type: application/json' --data-binary @- <<JSON
@@ -129,13 +129,13 @@ import_kibana() {
     if [ -n "${KIBANA_SPACE:-}" ]; then
         base=$KIBANA_URL/s/$KIBANA_SPACE
     fi
-    wait_for Kibana "$KIBANA_URL/api/status" '"level":"available"'
+    wait_for Kibana "$KIBANA_URL/api/status" '"level" *: *"available"'
     code=$(http POST "$base/api/saved_objects/_import?overwrite=true" \
         -H 'kbn-xsrf: true' --form "file=@$NDJSON")
-    if [ "$code" != 200 ] || ! grep -q '"success":true' "$BODY"; then
+    if [ "$code" != 200 ] || ! grep -Eq '"success" *: *true' "$BODY"; then
         die "saved objects import: HTTP $code: $(head -c 1000 "$BODY")"
     fi
-    say "imported $(grep -o '"successCount":[0-9]*' "$BODY" | cut -d: -f2) saved objects from $(basename "$NDJSON")"
+    say "imported $(grep -Eo '"successCount" *: *[0-9]+' "$BODY" | tr -dc 0-9) saved objects from $(basename "$NDJSON")"
     # Best effort: Discover opens on this data view. Not fatal (an older Kibana lacks the API).
     code=$(http POST "$base/api/data_views/default" -H 'kbn-xsrf: true' \
         -H 'Content-Type: application/json' \

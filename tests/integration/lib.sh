@@ -39,7 +39,7 @@ mysql_admin() { "$ROOT/scripts/mariadb.sh" sql "$@"; }
 
 # write_config FILE [delivery] [extra yaml appended at top level]
 write_config() {
-    local file=$1 delivery=${2:-at_least_once} extra=${3:-}
+    local file=$1 delivery=${2:-${DELIVERY:-at_least_once}} extra=${3:-}
     cat >"$file" <<YAML
 kafka:
   brokers: "$BROKERS"
@@ -116,8 +116,9 @@ stop_lc() {
 }
 
 # consumed_count: output records so far (any isolation), via kcat
+# (read_committed, so an exactly_once run's aborted records do not count)
 output_count() {
-    kcat -C -b "$BROKERS" -t "$OUT_TOPIC" -e -q -f 'x\n' 2>/dev/null | wc -l
+    kcat -C -b "$BROKERS" -t "$OUT_TOPIC" -X isolation.level=read_committed -e -q -f 'x\n' 2>/dev/null | wc -l
 }
 
 # wait_output N [timeout_s]
@@ -130,9 +131,15 @@ wait_output() {
 }
 
 # verify [lc-verify args]: judges the output topic; prints the fault line
+# In exactly_once mode (DELIVERY=exactly_once) a duplicate fails the verdict too.
 verify() {
-    "$VERIFY" -b "$BROKERS" --input "$IN_TOPIC" --output "$OUT_TOPIC" "$@"
+    local eos=()
+    [ "${DELIVERY:-}" = exactly_once ] && eos=(--exactly-once)
+    "$VERIFY" -b "$BROKERS" --input "$IN_TOPIC" --output "$OUT_TOPIC" "${eos[@]}" "$@"
 }
+
+# mode_tag: "alo" or "eos", for fault names
+mode_tag() { [ "${DELIVERY:-}" = exactly_once ] && echo eos || echo alo; }
 
 # assert_no_sanitizer_reports: ASan/UBSan wrote nothing in any instance's log
 assert_clean_logs() {

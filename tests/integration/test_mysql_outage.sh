@@ -17,7 +17,7 @@ wait_ready 0
 log "MySQL stopped after $(output_count) output records"
 wait_output "$N" 300
 [ "$(grep -c 'refresh failed' "$T/lc.0.err")" -eq 1 ] || fail "the outage should be logged exactly once"
-verify --truth "$T/truth.json" --fault mysql-stop --injected 1 || fail "wrong labels during the MySQL outage"
+verify --truth "$T/truth.json" --fault "mysql-stop-$(mode_tag)" --injected 1 || fail "wrong labels during the MySQL outage"
 
 restart_mysql
 mysql_admin dim_users -e "UPDATE users SET user_device='PICKUP-DEVICE' WHERE account_no=7"

@@ -1,0 +1,30 @@
+# bench/bench.mk - benchmark tools and targets (included by the top-level Makefile).
+#
+#   make bench          the whole benchmark on the local broker and MariaDB (scripts/bench.sh):
+#                       prints one table, writes bench/results/<date>.{md,json}
+#   make bench-smoke    the same harness in a few seconds (small N, one run, no thresholds);
+#                       fails only when the harness itself breaks
+#   make bench-tools    just the programs, into $(BUILD)/bench/
+#
+# Knobs (environment): BENCH_RECORDS, BENCH_RUNS, BENCH_USERS, BENCH_USERS_MAX,
+# BENCH_LAT_SECONDS, BENCH_LAT_RATE, BENCH_CLASSIFY_RECORDS, BENCH_OUT; the service
+# instance is the one LC_STATE_DIR / LC_KAFKA_PORT / LC_MYSQL_PORT name (scripts/services.sh).
+
+BENCH_TOOLS := passthrough classify_bench users_bench latency benchctl
+BENCH_BINS  := $(BENCH_TOOLS:%=$(BUILD)/bench/%)
+
+.PHONY: bench bench-smoke bench-tools
+
+bench-tools: $(BENCH_BINS)
+
+$(BUILD)/bench/%: bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+bench: all bench-tools
+	scripts/bench.sh --build $(BUILD)
+
+bench-smoke: all bench-tools
+	scripts/bench.sh --smoke --build $(BUILD)
+
+-include $(BENCH_BINS:=.d)
