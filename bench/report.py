@@ -151,6 +151,13 @@ def main():
         t.add("latency p99", "ms", [x["result"]["p99_ms"] for x in ok], target="≤ 10 ms",
               ok=lambda v: v <= 10, note=note)
         t.add("latency p99.9", "ms", [x["result"]["p999_ms"] for x in ok], note=note)
+        if all("hop_p50_ms" in x["result"] for x in ok):
+            for q, qn in (("p50", "p50"), ("p99", "p99"), ("p999", "p99.9")):
+                t.add(f"  of which the logclassify hop, {qn}", "ms", [x["result"][f"hop_{q}_ms"] for x in ok],
+                      note="input visible → output visible")
+            for q, qn in (("p50", "p50"), ("p99", "p99")):
+                t.add(f"  of which upstream, {qn}", "ms", [x["result"][f"up_{q}_ms"] for x in ok],
+                      note="input timestamp → input visible")
         t.add("  CPU per million records at that rate", "CPU s/M records",
               [x["cpu_s"] / (x["count"] / 1e6) for x in ok], note="logclassify")
 

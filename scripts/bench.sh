@@ -283,7 +283,7 @@ if want latency; then
         topic_create "$out" "$PARTITIONS"
         write_cfg "$W/lat-$run.yaml" at_least_once "$in" "$out" "$group"
         say "latency run $run/$RUNS: $rate records/s for ${LAT_SECONDS}s (load $(loadavg))"
-        "$BT/latency" -b "$BROKERS" -t "$out" --count "$count" --warmup-s "$LAT_WARMUP" \
+        "$BT/latency" -b "$BROKERS" -t "$out" --input "$in" --count "$count" --warmup-s "$LAT_WARMUP" \
             --timeout $((LAT_SECONDS + 120)) --idle-s 15 >"$W/lat-$run.json" 2>"$W/lat-$run.err" &
         lat_pid=$!
         BG_PIDS+=("$lat_pid")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Local MariaDB server on a private data dir (never the system instance),
-# holding the dim_users database read by logclassify.
+# holding the dim_users database read by logclassify. TLS is on (certificates from
+# scripts/tls.sh: server certificate for 127.0.0.1/localhost signed by a throwaway CA),
+# and plain connections are still accepted.
 set -euo pipefail
 
 # shellcheck source=scripts/_common.sh
@@ -16,6 +18,7 @@ SOCK="$MDIR/mysqld.sock"
 CNF="$MDIR/my.cnf"
 PIDFILE="$MDIR/mariadbd.pid"
 LOG="$MDIR/mariadb.log"
+TLS_DIR="$LC_STATE_DIR/tls"
 START_TIMEOUT="${LC_MYSQL_START_TIMEOUT:-60}"
 STOP_TIMEOUT=60
 # root connects through unix_socket auth; another OS user gets its own
@@ -35,6 +38,8 @@ Usage: $LC_PROG COMMAND
                  e.g. $LC_PROG sql $DB < file.sql
 Environment: LC_MYSQL_PORT ($MYSQL_PORT), LC_MYSQL_PASSWORD, LC_STATE_DIR ($LC_STATE_DIR)
 Connect: 127.0.0.1:$MYSQL_PORT user $RO_USER (SELECT on $DB.* only), or socket $SOCK
+TLS: optional for clients; CA $TLS_DIR/ca.pem (e.g. mysql.ssl_mode verify_identity,
+  mysql.ssl_ca $TLS_DIR/ca.pem)
 EOF
 }
 
@@ -71,6 +76,10 @@ character-set-server = utf8mb4
 collation-server = utf8mb4_general_ci
 innodb_buffer_pool_size = 128M
 max_connections = 200
+# TLS offered, not required (require_secure_transport stays off)
+ssl_ca = $TLS_DIR/ca.pem
+ssl_cert = $TLS_DIR/server.pem
+ssl_key = $TLS_DIR/server.key
 EOF
     } >"$CNF"
 }
@@ -114,6 +123,7 @@ cmd_start() {
         ensure_cmd mariadb mariadb-client
         [ "${#SOCK}" -lt 100 ] || die "socket path too long for a unix socket: $SOCK (shorten LC_STATE_DIR)"
         port_busy "$MYSQL_PORT" && die "port $MYSQL_PORT is already in use by another process"
+        "$LC_SCRIPTS_DIR/tls.sh" ensure || die "scripts/tls.sh could not create the certificates"
         write_cnf
         init_datadir
         local daemon
@@ -137,8 +147,15 @@ cmd_start() {
         sleep 0.3
     done
     provision
-    [ -n "$launched" ] || { say "already running (pid $pid, 127.0.0.1:$MYSQL_PORT)"; return 0; }
-    say "MariaDB is up on 127.0.0.1:$MYSQL_PORT (pid $pid, socket $SOCK, database $DB ready)"
+    local tls
+    tls="$(admin -N -e 'SELECT @@have_ssl' 2>/dev/null || true)"
+    if [ -z "$launched" ]; then
+        say "already running (pid $pid, 127.0.0.1:$MYSQL_PORT)"
+        [ "$tls" = YES ] || warn "this server has no TLS (started by an older mariadb.sh?); '$LC_PROG restart' turns it on"
+        return 0
+    fi
+    [ "$tls" = YES ] || { tail -n 20 "$LOG" >&2 || true; die "MariaDB started without TLS (have_ssl=$tls; log: $LOG)"; }
+    say "MariaDB is up on 127.0.0.1:$MYSQL_PORT (pid $pid, socket $SOCK, database $DB ready, TLS optional)"
 }
 
 cmd_stop() {

@@ -88,7 +88,10 @@ static void render_counter(lc_buf_t *out, const char *name, const char *help, ui
 static void render_gauge(lc_buf_t *out, const char *name, const char *help, double v)
 {
     render_header(out, name, "gauge", help);
-    lc_buf_printf(out, "%s %.17g\n", name, v);
+    if (v == (double)(int64_t)v)
+        lc_buf_printf(out, "%s %lld\n", name, (long long)v);
+    else
+        lc_buf_printf(out, "%s %.3f\n", name, v);
 }
 
 void lc_metrics_render(lc_metrics_t *m, lc_buf_t *out)

@@ -54,6 +54,7 @@ typedef struct pipeline {
     char fatal_msg[512];
     bool ready_sent;
     int64_t next_stats_ms;
+    int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
     uint64_t stats_records_prev;
     int64_t stats_prev_ms;
 } pipeline_t;
@@ -631,6 +632,21 @@ static void log_stats(pipeline_t *p, int64_t now)
     p->stats_prev_ms = now;
 }
 
+/* While the brokers are marked down, a cheap metadata request tells when they are back,
+ * so /healthz recovers even on a topic with no new records. */
+static void probe_kafka_if_down(pipeline_t *p, int64_t now)
+{
+    if (!atomic_load(&p->metrics->kafka_down) || now < p->next_probe_ms)
+        return;
+    p->next_probe_ms = now + 2000;
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(p->consumer, 0, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_metadata_destroy(md);
+        atomic_store(&p->metrics->kafka_down, 0);
+        LC_INFO("pipeline", "kafka brokers reachable again");
+    }
+}
+
 static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
@@ -644,6 +660,7 @@ static void housekeeping(pipeline_t *p)
             p->hooks->ready(p->hooks->ctx);
     }
     int64_t now = lc_now_ms();
+    probe_kafka_if_down(p, now);
     if (now < p->next_stats_ms)
         return;
     update_lag(p);

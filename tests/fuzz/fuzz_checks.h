@@ -15,7 +15,7 @@
  *            bit  4    expand: the three bytes in brackets follow
  *     POS1/POS2        where slice 1 and slice 2 start in the payload (modulo its length)
  *     SLICE  bits 0-2  slice length - 1;  bit 3: mirror (also repeat slice 2)
- *            bits 4-6  target length, an index into fz_expand_target()
+ *            bits 4-7  target length, an index into fz_expand_target()
  * Expanding repeats slice 1 (and, mirrored, slice 2 the same number of times) in place
  * until the record reaches the target length, then pads it with trailing spaces to exactly
  * that length: e.g. "[" and "]" of "[]" give deep nesting, one byte of a string value gives a
@@ -1151,7 +1151,7 @@ static inline int fz_doc_reason_of(const fz_case_t *k)
 
 static inline const char *fz_check_spliced(fz_env_t *e, fz_case_t *k)
 {
-    bool utf8_ok, renamed;
+    bool utf8_ok, renamed = false;
     if (lc_json_scan(e->in_scan, k->in, k->in_len, &utf8_ok, &k->in_m, &k->in_n, NULL,
                      NULL) != LC_JSON_OK)
         return fz_fail(e, k, "spliced, but the scanner refuses the input on a second scan");
@@ -1201,14 +1201,33 @@ static inline const char *fz_check_record(fz_env_t *e, size_t vi, const char *in
 
 /* ---- fuzz input decoding ------------------------------------------------------------- */
 
+/* Record lengths an expansion aims at: mostly small, a quarter at the too_large edge. */
 static inline size_t fz_expand_target(size_t max, unsigned idx)
 {
-    const size_t targets[8] = {max - 1, max, max + 1, 1024, 1026, 4100, 65536, 2 * max + 7};
-    size_t t = targets[idx & 7];
+    const size_t targets[16] = {max - 1, max, max + 1, 2 * max + 7, 63, 64, 65, 513,
+                                1024, 1026, 2049, 4100, 8200, 65536, 100000, 300000};
+    size_t t = targets[idx & 15];
     return t < FZ_MAX_EXPANDED ? t : FZ_MAX_EXPANDED;
 }
 
-/* Writes the payload with its slices repeated (see the top of this file) into e->expanded. */
+/* Appends `times` copies of p[0..n) (doubling copies: ASan makes byte loops slow). */
+static inline void fz_append_repeated(lc_buf_t *b, const char *p, size_t n, size_t times)
+{
+    if (times == 0 || n == 0)
+        return;
+    size_t start = b->len, total = n * times;
+    lc_buf_reserve(b, total);
+    memcpy(b->data + start, p, n);
+    for (size_t done = n; done < total;) {
+        size_t chunk = done < total - done ? done : total - done;
+        memcpy(b->data + start + done, b->data + start, chunk);
+        done += chunk;
+    }
+    b->len = start + total;
+}
+
+/* Writes the payload with its slices repeated (see the top of this file) into e->expanded:
+ * hdr is POS1 POS2 SLICE. */
 static inline void fz_expand(fz_env_t *e, const uint8_t *hdr, const char *p, size_t n,
                              size_t max)
 {
@@ -1220,19 +1239,28 @@ static inline void fz_expand(fz_env_t *e, const uint8_t *hdr, const char *p, siz
     bool mirror = hdr[2] & 8;
     size_t l1 = slen < n - s1 ? slen : n - s1, l2 = slen < n - s2 ? slen : n - s2;
     size_t target = fz_expand_target(max, (unsigned)(hdr[2] >> 4));
-    size_t unit = l1 + (mirror ? l2 : 0);
-    size_t times = target > n ? (target - n) / unit : 0;
-    lc_buf_reserve(b, n + times * unit + 1);
-    for (size_t i = 0; i <= n; i++) {
-        for (size_t r = 0; i == s1 && r < times; r++)
-            lc_buf_append(b, p + s1, l1);
-        for (size_t r = 0; mirror && i == s2 && r < times; r++)
-            lc_buf_append(b, p + s2, l2);
-        if (i < n)
-            lc_buf_putc(b, p[i]);
+    size_t times = target > n ? (target - n) / (l1 + (mirror ? l2 : 0)) : 0;
+    size_t a = s1, al = l1, z = n, zl = 0;      /* slices in payload order */
+    if (mirror && s2 < s1) {
+        a = s2;
+        al = l2;
+        z = s1;
+        zl = l1;
+    } else if (mirror) {
+        z = s2;
+        zl = l2;
     }
-    while (b->len < target)
-        lc_buf_putc(b, ' ');
+    lc_buf_reserve(b, n + times * (al + zl) + 1);
+    lc_buf_append(b, p, a);
+    fz_append_repeated(b, p + a, al, times);
+    lc_buf_append(b, p + a, z - a);
+    fz_append_repeated(b, p + z, zl, times);
+    lc_buf_append(b, p + z, n - z);
+    if (b->len < target) {
+        lc_buf_reserve(b, target - b->len);
+        memset(b->data + b->len, ' ', target - b->len);
+        b->len = target;
+    }
 }
 
 /* Decodes a fuzz input (header, expansion) and checks its record; a 0-byte input is also

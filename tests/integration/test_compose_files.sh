@@ -77,8 +77,9 @@ ok "every mounted file and build input exists"
 # local kafka (profile local-kafka) and loggen (profile loggen) stay off, and nothing that
 # does start depends on them (compose would refuse). Uses docker-compose's own resolver,
 # with a stand-in for the Docker client; skipped when docker-compose is not the Python one.
-if "$PY" -c 'import compose' 2>/dev/null; then
-    "$PY" - "$ROOT/docker" "$ENVF" >"$T/services.out" 2>&1 <<'PY' || { cat "$T/services.out"; fail "service resolution"; }
+DCPY=$(sed -n '1s/^#! *//p' "$DC")
+if [ -n "$DCPY" ] && "$DCPY" -c 'import compose' 2>/dev/null; then
+    "$DCPY" - "$ROOT/docker" "$ENVF" >"$T/services.out" 2>&1 <<'PY' || { cat "$T/services.out"; fail "service resolution"; }
 import sys
 from unittest import mock
 from compose.config import config
@@ -123,6 +124,35 @@ if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
 else
     ok "Dockerfile: COPY sources exist (dpkg/readelf absent: library check skipped)"
 fi
+# Exec-form instructions must be JSON arrays (Docker silently runs anything else through
+# /bin/sh -c as one string); the ones the brief fixes must say what it says.
+"$PY" - docker/Dockerfile <<'PY' || fail "docker/Dockerfile: exec-form instructions"
+import json, re, sys
+text = open(sys.argv[1]).read().replace("\\\n", " ")
+forms = {}
+for m in re.finditer(r"^(ENTRYPOINT|CMD|HEALTHCHECK[^\n]*?CMD)\s+(\[.*\])\s*$", text, re.M):
+    forms[m.group(1).split()[0]] = json.loads(m.group(2))
+assert forms.get("ENTRYPOINT") == ["logclassify"], forms.get("ENTRYPOINT")
+assert forms.get("CMD") == ["-c", "/etc/logclassify/app.yaml"], forms.get("CMD")
+assert "/healthz" in " ".join(forms.get("HEALTHCHECK", [])), "HEALTHCHECK does not ask /healthz"
+assert re.search(r"^EXPOSE 9108$", text, re.M) and re.search(r"^USER (?!root)", text, re.M)
+PY
+# The build stage's `make all` works from exactly what it copies (Makefile, include/, src/):
+# a new build input the Dockerfile does not copy fails here, not in someone's docker build.
+mkdir "$T/ctx"
+cp -r Makefile include src "$T/ctx/"
+make -s -C "$T/ctx" -j"$(nproc)" all >"$T/ctx.log" 2>&1 || { tail -20 "$T/ctx.log"; fail "make all fails with only the files docker/Dockerfile copies"; }
+# The image's app.yaml: the Dockerfile's own sed line applied to conf/app.yaml must open the
+# metrics endpoint (0.0.0.0:9108 by default, METRICS_LISTEN otherwise) and still validate.
+sedexpr=$(sed -n "s/^RUN sed -E -i '\([^']*\)' .*/\1/p" docker/Dockerfile)
+[ -n "$sedexpr" ] || fail "docker/Dockerfile: no 'RUN sed -E -i' line for app.yaml"
+sed -E "$sedexpr" conf/app.yaml >"$T/image-app.yaml"
+env -u METRICS_LISTEN "$T/ctx/build/logclassify" -c "$T/image-app.yaml" --check-config >"$T/image.out" ||
+    fail "the image's app.yaml does not validate"
+grep -q 'listen: "0.0.0.0:9108"' "$T/image.out" || fail "the image's app.yaml does not listen on 0.0.0.0:9108"
+METRICS_LISTEN=0.0.0.0:9999 "$T/ctx/build/logclassify" -c "$T/image-app.yaml" --check-config |
+    grep -q 'listen: "0.0.0.0:9999"' || fail "the image's app.yaml ignores METRICS_LISTEN"
+ok "Dockerfile: make all builds from the copied files alone; the image's app.yaml listens on 0.0.0.0:9108"
 
 # --- Kibana / Elasticsearch -------------------------------------------------------------------
 "$PY" - docker/kibana/dashboard.ndjson docker/kibana/import.sh <<'PY' || fail "docker/kibana/dashboard.ndjson"
@@ -222,6 +252,7 @@ PY
 ok "conf/logstash.conf is well-formed"
 
 # --- conf/examples ----------------------------------------------------------------------------------
+# shellcheck disable=SC2054  # the commas are inside one value (a broker list)
 dummy_env=(KAFKA_BROKERS=b-1.example.invalid:9096,b-2.example.invalid:9096 KAFKA_SASL_USERNAME=dummy-user
            KAFKA_SASL_PASSWORD=dummy-Secret-9z MYSQL_HOST=db.example.invalid MYSQL_PASSWORD=dummy-Secret-9z
            KAFKA_SSL_KEY_PASSWORD=dummy-Secret-9z)
@@ -269,8 +300,8 @@ if command -v systemd-analyze >/dev/null; then
                StateDirectory=logclassify EnvironmentFile=-/etc/logclassify/logclassify.env; do
         grep -qx "$key" conf/logclassify.service || fail "conf/logclassify.service: no $key"
     done
-    exposure=$(cd "$T" && systemd-analyze security --offline=true logclassify.service 2>/dev/null |
-        sed -n 's/.*Overall exposure level for [^:]*: *//p' || true)
+    exposure=$(cd "$T" && { systemd-analyze security --offline=true logclassify.service 2>/dev/null || true; } |
+        sed -n 's/.*Overall exposure level for [^:]*: *//p')
     ok "systemd-analyze verify conf/logclassify.service: clean${exposure:+ (security exposure $exposure)}"
 else
     log "note: systemd-analyze not installed: conf/logclassify.service not verified"

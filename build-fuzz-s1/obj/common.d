@@ -1,0 +1,3 @@
+build-fuzz-s1/obj/common.o: src/common.c include/lc_common.h
+
+include/lc_common.h:

@@ -1,0 +1,3 @@
+build-fuzz/obj/log.o: src/log.c include/lc_log.h
+
+include/lc_log.h:
