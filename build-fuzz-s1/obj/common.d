@@ -1,3 +1,0 @@
-build-fuzz-s1/obj/common.o: src/common.c include/lc_common.h
-
-include/lc_common.h:

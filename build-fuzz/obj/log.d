@@ -1,3 +1,0 @@
-build-fuzz/obj/log.o: src/log.c include/lc_log.h
-
-include/lc_log.h:
