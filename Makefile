@@ -97,12 +97,18 @@ demo: deps
 clean:
 	rm -rf build build-san
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/logclassify
-	install -m 0755 $(BUILD)/logclassify $(BUILD)/loggen $(DESTDIR)$(PREFIX)/bin/
-	install -m 0644 conf/app.yaml $(DESTDIR)/etc/logclassify/app.yaml
+# /usr/local/lib/systemd/system is on systemd's unit path; with another PREFIX, set
+# UNITDIR=/etc/systemd/system. An edited /etc/logclassify/app.yaml is never overwritten.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 
-# Separate concerns keep their own rules: fuzzing, benchmarks.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/logclassify $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(BUILD)/logclassify $(BUILD)/loggen $(DESTDIR)$(PREFIX)/bin/
+	test -e $(DESTDIR)/etc/logclassify/app.yaml || install -m 0644 conf/app.yaml $(DESTDIR)/etc/logclassify/app.yaml
+	install -m 0644 conf/logclassify.env.example $(DESTDIR)/etc/logclassify/logclassify.env.example
+	sed 's|/usr/local/bin/logclassify|$(PREFIX)/bin/logclassify|' conf/logclassify.service >$(DESTDIR)$(UNITDIR)/logclassify.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/logclassify.service
+
 -include tests/fuzz/fuzz.mk bench/bench.mk
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/loggen.d

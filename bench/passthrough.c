@@ -45,7 +45,8 @@ typedef struct segment {
 typedef struct part {
     bool assigned;
     segment_t *head, *tail, *open;
-    int64_t committed;
+    int64_t done;        /* offset up to which every record's output is acknowledged */
+    int64_t committed;   /* offset the broker acknowledged as committed */
 } part_t;
 
 static struct {
@@ -69,7 +70,7 @@ static part_t *part_get(int32_t id)
             abort();
         memset(P.parts + P.nparts, 0, (size_t)(n - P.nparts) * sizeof(*P.parts));
         for (int i = P.nparts; i < n; i++)
-            P.parts[i].committed = -1;
+            P.parts[i].done = P.parts[i].committed = -1;
         P.nparts = n;
     }
     return &P.parts[id];
@@ -122,9 +123,24 @@ static void part_clear(part_t *pt)
     }
     pt->head = pt->tail = pt->open = NULL;
     pt->assigned = false;
-    pt->committed = -1;
+    pt->done = pt->committed = -1;
 }
 
+/* The broker's answer: acknowledged offsets need no further commit (src/pipeline.c). */
+static void note_committed(const rd_kafka_topic_partition_list_t *offs, rd_kafka_resp_err_t err)
+{
+    for (int i = 0; i < offs->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &offs->elems[i];
+        if (err || e->err || e->partition >= P.nparts || strcmp(e->topic, P.cfg->kafka_input_topic))
+            continue;
+        part_t *pt = &P.parts[e->partition];
+        if (pt->assigned && e->offset > pt->committed)
+            pt->committed = e->offset;
+    }
+}
+
+/* Every partition's finished prefix not yet acknowledged as committed: a failed commit is
+ * sent again by the next call, as the pipeline does. */
 static void commit_finished(const rd_kafka_topic_partition_list_t *only, bool sync)
 {
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
@@ -135,15 +151,17 @@ static void commit_finished(const rd_kafka_topic_partition_list_t *only, bool sy
         if (only && !rd_kafka_topic_partition_list_find(only, P.cfg->kafka_input_topic, id))
             continue;
         int64_t off = part_advance(pt);
-        if (off > pt->committed) {
-            rd_kafka_topic_partition_list_add(offs, P.cfg->kafka_input_topic, id)->offset = off;
-            pt->committed = off;
-        }
+        if (off > pt->done)
+            pt->done = off;
+        if (pt->done > pt->committed)
+            rd_kafka_topic_partition_list_add(offs, P.cfg->kafka_input_topic, id)->offset = pt->done;
     }
     if (offs->cnt > 0) {
         rd_kafka_resp_err_t err = rd_kafka_commit(P.consumer, offs, sync ? 0 : 1);
         if (err)
             LC_WARN("passthrough", "offset commit failed: %s", rd_kafka_err2str(err));
+        else if (sync)
+            note_committed(offs, err);
     }
     rd_kafka_topic_partition_list_destroy(offs);
 }
@@ -151,9 +169,13 @@ static void commit_finished(const rd_kafka_topic_partition_list_t *only, bool sy
 static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                              rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
-    (void)rk; (void)offsets; (void)opaque;
-    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+    (void)rk; (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    if (err)
         LC_WARN("passthrough", "async offset commit failed: %s", rd_kafka_err2str(err));
+    else
+        note_committed(offsets, err);
 }
 
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)

@@ -114,7 +114,9 @@ def main():
                   [x["cpu_per_m"] for x in by.get(mode, [])], note="utime+stime, all threads")
 
     # -- classifier ---------------------------------------------------------------------------
-    for mix, title in (("default", "default mix"), ("good", "all good")):
+    big = env.get("classify_big_users", 0)
+    for mix, title in (("default", "default mix"), ("good", "all good"),
+                       ("bigusers", f"default mix, {big / 1e6:g} M users")):
         rows = load_lines(os.path.join(w, f"classify-{mix}.out"))
         if rows is None:
             continue

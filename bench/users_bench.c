@@ -7,10 +7,11 @@
  * mysql.* and users.* from CONFIG; --table overrides users.table) and prints one JSON line:
  *   {"table":..,"accounts":..,"rows":..,"skipped":..,"load_s":..,"memory_bytes":..,
  *    "rss_before_kb":..,"rss_after_kb":..,"hwm_kb":..,"rss_per_user":..,"mem_per_user":..,
- *    "peak_per_user":..}
+ *    "peak_per_user":..,"thp_kb":..}
  * rss_per_user = (VmRSS after - VmRSS before) / accounts, from /proc/self/status, with the
  * snapshot still held; mem_per_user = lc_users_memory_bytes / accounts; peak_per_user =
- * (VmHWM after - VmRSS before) / accounts, the load's transient high-water mark.
+ * (VmHWM after - VmRSS before) / accounts, the load's transient high-water mark; thp_kb:
+ * how much of the process's memory sits in transparent huge pages.
  * --warm-table first loads (and drops) another, small table so that the client library's
  * one-time set-up (TLS context, character sets) is not counted as users' memory.
  */
@@ -37,6 +38,23 @@ static long status_kb(const char *field)
     while (fgets(line, sizeof(line), f))
         if (strncmp(line, field, n) == 0 && line[n] == ':') {
             kb = atol(line + n + 1);
+            break;
+        }
+    fclose(f);
+    return kb;
+}
+
+/* Anonymous memory in transparent huge pages (kB), from /proc/self/smaps_rollup. */
+static long thp_kb(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "AnonHugePages:", 14) == 0) {
+            kb = atol(line + 14);
             break;
         }
     fclose(f);
@@ -104,10 +122,10 @@ int main(int argc, char **argv)
     double per = accounts ? 1.0 / (double)accounts : 0;
     printf("{\"table\":\"%s\",\"accounts\":%zu,\"rows\":%zu,\"skipped\":%zu,\"load_s\":%.3f,"
            "\"memory_bytes\":%zu,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,\"hwm_kb\":%ld,"
-           "\"rss_per_user\":%.2f,\"mem_per_user\":%.2f,\"peak_per_user\":%.2f}\n",
+           "\"rss_per_user\":%.2f,\"mem_per_user\":%.2f,\"peak_per_user\":%.2f,\"thp_kb\":%ld}\n",
            cfg->users_table, accounts, lc_users_rows(u), lc_users_skipped(u), secs, mem, before,
            after, hwm, (double)(after - before) * 1024.0 * per, (double)mem * per,
-           (double)(hwm - before) * 1024.0 * per);
+           (double)(hwm - before) * 1024.0 * per, thp_kb());
     lc_users_unref(u);
     cfg->users_table = orig;
     lc_config_free(cfg);

@@ -7,7 +7,8 @@
 # into its work directory instead). Sections, each figure the median of BENCH_RUNS runs
 # with the spread (min-max):
 #   classify    the classifier alone, in memory (bench/classify_bench.c): default mix and
-#               all-good records, records/s per core and ns/record
+#               all-good records, records/s per core and ns/record (and the default mix
+#               against a 10 M-user snapshot, where each lookup misses the cache)
 #   throughput  one preloaded input topic (BENCH_RECORDS loggen records, 4 partitions,
 #               default mix) consumed by: the zero-work ceiling (bench/passthrough.c),
 #               logclassify at_least_once, logclassify exactly_once; records/s, ratio to the
@@ -23,6 +24,8 @@
 #   BENCH_RECORDS=2000000 [20000]      input records for the throughput runs
 #   BENCH_RUNS=3 [1]                   runs per figure
 #   BENCH_CLASSIFY_RECORDS=200000 [20000]  records held in memory by the classifier bench
+#   BENCH_CLASSIFY_BIG_USERS=10000000 [0]  also classify the default mix against a users
+#                                      snapshot this big (0: skip)
 #   BENCH_LAT_SECONDS=30 [4]           offered-load duration per latency run
 #   BENCH_LAT_WARMUP=5 [1]             seconds of records left out at the start
 #   BENCH_LAT_RATE=                    offered rate (default: half the at_least_once median)
@@ -60,6 +63,7 @@ if [ "$SMOKE" = 1 ]; then
     LAT_WARMUP=${BENCH_LAT_WARMUP:-1}
     USERS_SIZES=${BENCH_USERS:-100000}
     CLASSIFY_MIN_TIME=0.2
+    CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-0}
 else
     RECORDS=${BENCH_RECORDS:-2000000}
     RUNS=${BENCH_RUNS:-3}
@@ -68,6 +72,7 @@ else
     LAT_WARMUP=${BENCH_LAT_WARMUP:-5}
     USERS_SIZES=${BENCH_USERS:-1000000 10000000}
     CLASSIFY_MIN_TIME=1
+    CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-10000000}
 fi
 LAT_LOGGEN_ARGS=${BENCH_LAT_LOGGEN_ARGS--X linger.ms=0}
 ONLY=${BENCH_ONLY:-classify,throughput,latency,users}
@@ -179,7 +184,7 @@ env = {
     "logclassify": sh("'$LC' --version"),
     "brokers": "$BROKERS", "mysql_port": $MYSQL_PORT,
     "records": $RECORDS, "runs": $RUNS, "partitions": $PARTITIONS,
-    "classify_records": $CLASSIFY_RECORDS,
+    "classify_records": $CLASSIFY_RECORDS, "classify_big_users": $CLASSIFY_BIG_USERS,
     "lat_seconds": $LAT_SECONDS, "lat_warmup": $LAT_WARMUP, "lat_loggen_args": "$LAT_LOGGEN_ARGS",
     "users_sizes": "$USERS_SIZES", "users_max": "${BENCH_USERS_MAX:-}",
 }
@@ -202,16 +207,19 @@ fi
 
 # ---- classifier alone --------------------------------------------------------------------
 if want classify; then
-    "$LOGGEN" --users "$LOAD_USERS" -n 0 --stdout --users-csv "$W/users.csv" >/dev/null 2>&1
-    for mix in default good; do
+    mixes=(default good)
+    [ "$CLASSIFY_BIG_USERS" -gt 0 ] && mixes+=(bigusers)
+    for mix in "${mixes[@]}"; do
         args=()
+        users=$LOAD_USERS
         [ "$mix" = good ] && args=(--bad 0 --suspicious 0)
-        "$LOGGEN" --users "$LOAD_USERS" -n "$CLASSIFY_RECORDS" --stdout --truth "$W/classify-$mix.truth.json" \
-            "${args[@]}" >"$W/classify-$mix.jsonl" 2>/dev/null
-        say "classifier alone, $mix mix: $CLASSIFY_RECORDS records in memory, $RUNS run(s) (load $(loadavg))"
-        "$BT/classify_bench" -c "$ROOT/conf/app.yaml" -r "$W/classify-$mix.jsonl" -u "$W/users.csv" \
+        [ "$mix" = bigusers ] && users=$CLASSIFY_BIG_USERS
+        "$LOGGEN" --users "$users" -n "$CLASSIFY_RECORDS" --stdout --truth "$W/classify-$mix.truth.json" \
+            --users-csv "$W/users-$mix.csv" "${args[@]}" >"$W/classify-$mix.jsonl" 2>/dev/null
+        say "classifier alone, $mix: $CLASSIFY_RECORDS records in memory, $users users, $RUNS run(s) (load $(loadavg))"
+        "$BT/classify_bench" -c "$ROOT/conf/app.yaml" -r "$W/classify-$mix.jsonl" -u "$W/users-$mix.csv" \
             --runs "$RUNS" --min-time "$CLASSIFY_MIN_TIME" --label "$mix" >"$W/classify-$mix.out"
-        rm -f "$W/classify-$mix.jsonl"
+        rm -f "$W/classify-$mix.jsonl" "$W/users-$mix.csv"
     done
 fi
 

@@ -99,7 +99,21 @@ make_bundles() {
     mv -f "$TLS_DIR/client-bundle.pem.tmp" "$TLS_DIR/client-bundle.pem"
 }
 
+FILES=(ca.pem ca.key server.pem server.key server-keystore.pem client.pem client.key client-bundle.pem)
+STAMP="$TLS_DIR/.checked"
+
+# recently_checked: a full check passed less than 12 hours ago and no file changed since
+# (spares the ten openssl runs of a full check on every service start).
+recently_checked() {
+    local f
+    [ -f "$STAMP" ] && [ -n "$(find "$STAMP" -mmin -720 2>/dev/null)" ] || return 1
+    for f in "${FILES[@]}"; do
+        [ -s "$TLS_DIR/$f" ] && [ ! "$TLS_DIR/$f" -nt "$STAMP" ] || return 1
+    done
+}
+
 cmd_ensure() {
+    recently_checked && return 0
     ensure_cmd openssl openssl
     mkdir -p "$TLS_DIR"
     exec 8>"$TLS_DIR/.lock"
@@ -125,18 +139,19 @@ cmd_ensure() {
     make_bundles
     chmod 600 "$TLS_DIR"/*.key "$TLS_DIR/server-keystore.pem"
     chmod 644 "$TLS_DIR"/ca.pem "$TLS_DIR"/server.pem "$TLS_DIR"/client.pem "$TLS_DIR/client-bundle.pem"
+    touch "$STAMP"
 }
 
 cmd_renew() {
     mkdir -p "$TLS_DIR"
-    rm -f "$TLS_DIR"/*.pem "$TLS_DIR"/*.key
+    rm -f "$TLS_DIR"/*.pem "$TLS_DIR"/*.key "$STAMP"
     cmd_ensure
     say "new certificates: restart Kafka and MariaDB to use them"
 }
 
 cmd_paths() {
     local f
-    for f in ca.pem ca.key server.pem server.key server-keystore.pem client.pem client.key client-bundle.pem; do
+    for f in "${FILES[@]}"; do
         echo "${f//[.-]/_}=$TLS_DIR/$f"
     done
 }
