@@ -32,18 +32,25 @@ run_fuzzer() {
     mkdir -p "$build/artifacts"
     "$build/fuzz_$name" "${fork[@]}" -max_total_time="$seconds" \
         -max_len="${FUZZ_MAX_LEN:-16384}" -timeout="${FUZZ_TIMEOUT:-20}" \
-        -entropic_scale_per_exec_time=1 -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" "$@" \
-        >"$log" 2>&1 || rc=$?
+        -entropic_scale_per_exec_time=1 -print_final_stats=1 \
+        -artifact_prefix="$build/artifacts/$name-" "$@" >"$log" 2>&1 || rc=$?
     if [ "$rc" -ne 0 ]; then
-        grep -E 'check failed|ERROR: |SUMMARY: |Test unit written|runtime error' "$log" | head -n 40 >&2 || true
-        die "fuzz_$name failed (exit $rc); full log: $log; replay: make fuzz-replay FUZZER=$name FILE=<the artifact above>"
+        grep -E 'check failed|ERROR: |SUMMARY: |Test unit written|runtime error' "$log" |
+            head -n 40 >&2 || true
+        die "fuzz_$name failed (exit $rc); full log: $log;" \
+            "replay: make fuzz-replay FUZZER=$name FILE=<the artifact above>"
     fi
     local runs secs
     runs="$(final_stat "$log" number_of_executed_units)"
     secs="$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)"
-    say "fuzz_$name: ${runs:-?} executions in ${secs:-$seconds} s" \
-        "(${runs:+$((runs / (${secs:-$seconds} > 0 ? ${secs:-$seconds} : 1)))} exec/s)," \
-        "peak RSS $(final_stat "$log" peak_rss_mb) MB," \
+    if [ -z "$runs" ]; then       # -fork=N prints progress lines only: "#RUNS: ... time: Ss"
+        runs="$(sed -n 's/^#\([0-9]*\): .*/\1/p' "$log" | tail -n 1)"
+        secs="$(sed -n 's/^#[0-9]*: .* time: \([0-9]*\)s .*/\1/p' "$log" | tail -n 1)"
+    fi
+    runs="${runs:-0}"
+    secs="${secs:-$seconds}"
+    say "fuzz_$name: $runs executions in $secs s ($((runs / (secs > 0 ? secs : 1))) exec/s)," \
+        "peak RSS $(final_stat "$log" peak_rss_mb || true) MB," \
         "$(final_stat "$log" new_units_added) new inputs"
 }
 
@@ -59,10 +66,12 @@ smoke() {
     cp "$work/classify"/* "$work/pipe/"
     local before
     before="$(count_files "$work/classify")"
-    run_fuzzer "$build" classify "${FUZZ_SMOKE_SECONDS:-45}" "$build/smoke-classify.log" "$work/classify"
+    run_fuzzer "$build" classify "${FUZZ_SMOKE_SECONDS:-45}" "$build/smoke-classify.log" \
+        "$work/classify"
     run_fuzzer "$build" pipe "${FUZZ_PIPE_SMOKE_SECONDS:-10}" "$build/smoke-pipe.log" "$work/pipe"
-    say "corpus: $before inputs (tests/fuzz/corpus + regressions) -> $(count_files "$work/classify") (classify)," \
-        "$(count_files "$work/pipe") (pipe) in the temporary copy (not kept; make fuzz merges)"
+    say "corpus: $before inputs (tests/fuzz/corpus + regressions) ->" \
+        "$(count_files "$work/classify") (classify), $(count_files "$work/pipe") (pipe)" \
+        "in the temporary copy (not kept; make fuzz merges)"
 }
 
 # Fuzzes into a persistent work directory, then merges what adds coverage into the corpus.
@@ -91,12 +100,17 @@ replay() {
     "$build/fuzz_$name" -runs=1 "$@"
 }
 
-[ "$#" -ge 2 ] || die "usage: $PROG smoke|long BUILD | replay BUILD classify|pipe FILE..."
-cmd="$1"
-shift
-case "$cmd" in
-    smoke) smoke "$@" ;;
-    long) long "$@" ;;
-    replay) replay "$@" ;;
-    *) die "unknown command: $cmd" ;;
-esac
+main() {
+    [ "$#" -ge 2 ] || die "usage: $PROG smoke|long BUILD | replay BUILD classify|pipe FILE..."
+    local cmd="$1"
+    shift
+    case "$cmd" in
+        smoke) smoke "$@" ;;
+        long) long "$@" ;;
+        replay) replay "$@" ;;
+        *) die "unknown command: $cmd" ;;
+    esac
+}
+
+# One line, read whole before it runs: editing this file during a long run cannot break it.
+main "$@"; exit $?
