@@ -4,6 +4,7 @@
  *   benchctl [-b BROKERS] create TOPIC PARTITIONS     create a topic (RF 1), wait for leaders
  *   benchctl [-b BROKERS] delete TOPIC...             delete topics (missing ones are fine)
  *   benchctl [-b BROKERS] count TOPIC                 print the sum of the high watermarks
+ *   benchctl [-b BROKERS] committed GROUP TOPIC       print the sum of GROUP's committed offsets
  *   benchctl [-b BROKERS] run --output TOPIC --expect N [--group G --input TOPIC]
  *            [--timeout S] [--poll-ms MS] [--child-log FILE] -- COMMAND [ARGS...]
  *
@@ -229,6 +230,20 @@ static int cmd_count(const char *topic)
     return 0;
 }
 
+static int cmd_committed(const char *group, const char *topic)
+{
+    rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, group);
+    int n = partitions(rk, topic, false);
+    if (n <= 0)
+        die("topic %s: no metadata", topic);
+    int64_t s = committed_sum(rk, topic, n);
+    if (s < 0)
+        die("group %s: cannot read committed offsets", group);
+    printf("%" PRId64 "\n", s);
+    rd_kafka_destroy(rk);
+    return 0;
+}
+
 /* utime+stime of pid in seconds from /proc/PID/stat (all threads), -1 when unreadable. */
 static double proc_cpu(pid_t pid, double *user, double *sys)
 {
@@ -381,6 +396,7 @@ static void usage(void)
             "usage: benchctl [-b BROKERS] create TOPIC PARTITIONS\n"
             "       benchctl [-b BROKERS] delete TOPIC...\n"
             "       benchctl [-b BROKERS] count TOPIC\n"
+            "       benchctl [-b BROKERS] committed GROUP TOPIC\n"
             "       benchctl [-b BROKERS] run --output TOPIC --expect N [--group G --input TOPIC]\n"
             "                [--timeout S] [--poll-ms MS] [--child-log FILE] -- COMMAND [ARGS...]\n");
     exit(2);
@@ -402,6 +418,8 @@ int main(int argc, char **argv)
         return cmd_delete(argv + i + 1, argc - i - 1);
     if (strcmp(cmd, "count") == 0 && argc - i == 2)
         return cmd_count(argv[i + 1]);
+    if (strcmp(cmd, "committed") == 0 && argc - i == 3)
+        return cmd_committed(argv[i + 1], argv[i + 2]);
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - i, argv + i);
     usage();

@@ -38,6 +38,8 @@ typedef struct pipeline {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *out_topic;
+    rd_kafka_queue_t *commit_q;  /* results of our offset commits, served by us */
+    bool commit_inflight;        /* an async commit awaits its result: send no other */
 
     partition_t *parts;          /* indexed by input partition id */
     int nparts;
@@ -156,15 +158,35 @@ static void note_committed(pipeline_t *p, const rd_kafka_topic_partition_list_t 
         if (err || e->err || e->partition >= p->nparts || strcmp(e->topic, p->cfg->kafka_input_topic))
             continue;
         partition_t *part = &p->parts[e->partition];
-        if (part->assigned && e->offset > part->committed)
+        if (part->assigned && e->offset > part->committed) {
             part->committed = e->offset;
+            LC_DEBUG("pipeline", "committed [%" PRId32 "] offset %" PRId64, e->partition, e->offset);
+        }
     }
 }
 
-/* Commits every partition's finished prefix not yet acknowledged by the broker. `only`
- * limits it to some partitions. A failed commit is retried by the next call. */
+static void commit_done_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *offsets, void *opaque);
+
+/* Waits for the result of the async commit in flight, if any (bounded). */
+static void await_commit_result(pipeline_t *p)
+{
+    for (int i = 0; p->commit_inflight && i < 300; i++)
+        rd_kafka_queue_poll_callback(p->commit_q, 100);
+}
+
+/*
+ * Commits every partition's finished prefix not yet acknowledged by the broker; a failed
+ * commit is sent again by the next call. At most one async commit is in flight at a time,
+ * and a sync commit first waits for it: a retried older commit can then never land after a
+ * newer one and move a committed offset backwards. `only` limits it to some partitions.
+ */
 static void commit_finished(pipeline_t *p, const rd_kafka_topic_partition_list_t *only, bool sync)
 {
+    if (sync)
+        await_commit_result(p);
+    else if (p->commit_inflight)
+        return;
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
     for (int id = 0; id < p->nparts; id++) {
         partition_t *part = &p->parts[id];
@@ -179,14 +201,18 @@ static void commit_finished(pipeline_t *p, const rd_kafka_topic_partition_list_t
             rd_kafka_topic_partition_list_add(offs, p->cfg->kafka_input_topic, id)->offset = part->done;
     }
     if (offs->cnt > 0) {
-        rd_kafka_resp_err_t err = rd_kafka_commit(p->consumer, offs, sync ? 0 : 1);
-        if (err) {
+        for (int i = 0; i < offs->cnt; i++)
+            LC_DEBUG("pipeline", "commit%s %s [%" PRId32 "] offset %" PRId64, sync ? " (sync)" : "",
+                     offs->elems[i].topic, offs->elems[i].partition, offs->elems[i].offset);
+        /* sync: a NULL queue makes the call wait and serve commit_done_cb itself */
+        p->commit_inflight = !sync;
+        rd_kafka_resp_err_t err = rd_kafka_commit_queue(p->consumer, offs, sync ? NULL : p->commit_q,
+                                                        commit_done_cb, p);
+        if (err && !sync) {
+            p->commit_inflight = false;
             atomic_fetch_add(&p->metrics->commit_errors, 1);
             LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
                     rd_kafka_err2str(err));
-        } else if (sync) {
-            atomic_fetch_add(&p->metrics->commits, 1);
-            note_committed(p, offs, err);
         }
     }
     rd_kafka_topic_partition_list_destroy(offs);
@@ -216,11 +242,12 @@ static void commit_until_acknowledged(pipeline_t *p, const rd_kafka_topic_partit
     LC_WARN("pipeline", "could not commit the last offsets: those records will be read again");
 }
 
-static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+static void commit_done_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
     (void)rk;
     pipeline_t *p = opaque;
+    p->commit_inflight = false;
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         return;
     if (err) {
@@ -577,6 +604,7 @@ static int run_batch_alo(pipeline_t *p)
 {
     int rc = produce_batch(p);
     rd_kafka_poll(p->producer, 0);
+    rd_kafka_queue_poll_callback(p->commit_q, 0);
     commit_finished(p, NULL, false);
     return rc;
 }
@@ -650,6 +678,10 @@ static void probe_kafka_if_down(pipeline_t *p, int64_t now)
 static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
+    if (!p->eos) {
+        rd_kafka_queue_poll_callback(p->commit_q, 0);
+        commit_finished(p, NULL, false);   /* also when no new batch came */
+    }
     if (p->hooks && p->hooks->tick)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && atomic_load(&p->metrics->consuming)) {
@@ -726,7 +758,6 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
-    rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     char why[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
@@ -735,6 +766,7 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
+    p->commit_q = rd_kafka_queue_new(rk);
     return rk;
 }
 
@@ -799,6 +831,8 @@ static void pipeline_destroy(pipeline_t *p)
 {
     if (p->consumer) {
         rd_kafka_consumer_close(p->consumer);   /* revokes: commits what is finished */
+        if (p->commit_q)
+            rd_kafka_queue_destroy(p->commit_q);
         rd_kafka_destroy(p->consumer);
     }
     if (p->out_topic)

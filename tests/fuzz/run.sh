@@ -90,7 +90,7 @@ long() {
     long_one "$build" classify "$seconds"
     long_one "$build" pipe "${FUZZ_PIPE_SECONDS:-$((seconds / 6 > 0 ? seconds / 6 : 1))}"
     say "tests/fuzz/corpus: $before -> $(count_files "$CORPUS") inputs" \
-        "($(du -sh "$CORPUS" | cut -f1)); review and commit the new files"
+        "($(du -sh --apparent-size "$CORPUS" | cut -f1)); review and commit the new files"
 }
 
 replay() {
