@@ -86,9 +86,15 @@ services-down:
 integration: all
 	tests/integration/run.sh $(BUILD)
 
+# Every test: unit (plain, then ASan+UBSan; includes the librdkafka mock-cluster fault
+# tests and the fuzz-corpus replay), a short fuzz run, a benchmark smoke run (no
+# thresholds), then the integration and fault suites against the real local Kafka broker
+# and MariaDB, plain and sanitized (slow fault tests once).
 check: deps
 	$(MAKE) all unit
 	$(MAKE) SAN=1 all unit
+	$(MAKE) fuzz-smoke
+	$(MAKE) bench-smoke
 	tests/integration/run.sh build build-san
 
 demo: deps
