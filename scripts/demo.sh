@@ -55,6 +55,7 @@ while :; do
 done
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo
+curl -s http://127.0.0.1:9108/metrics >"$WORK/metrics.txt" 2>/dev/null || true
 kill -TERM "$LC_PID"; rc=0; wait "$LC_PID" || rc=$?; LC_PID=""
 echo "  logclassify stopped on SIGTERM with exit status $rc after $((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))s (start-up included)"
 
@@ -80,6 +81,8 @@ for s in good bad suspicious; do
     kcat -C -b "$BROKERS" -t server-logs-status -e -q -f '%h\n%s\n' -o beginning 2>/dev/null |
         grep -A1 -m1 "status=$s" | sed 's/^/  /' || true
 done
-say "Metrics (http://127.0.0.1:9108/metrics) and the last stats line"
-grep ' stats: ' "$WORK/logclassify.log" | tail -1 | sed 's/^/  /' || true
+say "A scrape of http://127.0.0.1:9108/metrics before the stop (excerpt)"
+grep -E '^logclassify_(records_total|users_cache_entries|consumer_lag|produce_errors_total|batch_duration_seconds_count)|^logclassify_reasons_total\{reason="(device_mismatch|unknown_account|invalid_json|too_large)"' \
+    "$WORK/metrics.txt" | sed 's/^/  /' || true
+grep -E ' (stats|users|pipeline): ' "$WORK/logclassify.log" | tail -4 | sed 's/^/  /' || true
 echo "  logs and truth kept in $WORK"
