@@ -101,8 +101,14 @@ static int add_topic(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *l, topic_t
     tp->cap = calloc((size_t)tp->nparts, sizeof(*tp->cap));
     for (int p = 0; p < tp->nparts; p++) {
         int64_t lo_off, hi_off;
-        if (rd_kafka_query_watermark_offsets(rk, tp->name, p, &lo_off, &hi_off, 10000)) {
-            fprintf(stderr, "latency: cannot read watermarks of %s [%d]\n", tp->name, p);
+        rd_kafka_resp_err_t err;
+        /* a topic just created may not answer ListOffsets yet: retry for a while */
+        for (int i = 0; (err = rd_kafka_query_watermark_offsets(rk, tp->name, p, &lo_off, &hi_off,
+                                                                 5000)) && i < 100; i++)
+            nanosleep(&(struct timespec){.tv_nsec = 100000000}, NULL);
+        if (err) {
+            fprintf(stderr, "latency: cannot read watermarks of %s [%d]: %s\n", tp->name, p,
+                    rd_kafka_err2str(err));
             return -1;
         }
         tp->base[p] = hi_off;

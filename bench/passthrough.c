@@ -10,7 +10,8 @@
  * batch.max_wait_ms for the first record only), hand each record to the producer
  * (RD_KAFKA_MSG_F_COPY, the input's key and timestamp, the `status` and `source` headers),
  * poll the producer, and commit asynchronously every partition's prefix whose delivery
- * reports are all back (per-partition segments, as the pipeline does). The only thing left
+ * reports are all back (per-partition segments; one commit in flight at a time, on its own
+ * result queue, re-sent until acknowledged, also between batches: as the pipeline does). The only thing left
  * out is lc_classify(): the output value is the input value unchanged (empty for a value
  * longer than input.max_record_bytes, which logclassify does not copy either).
  *
@@ -52,6 +53,8 @@ typedef struct part {
 static struct {
     const lc_config_t *cfg;
     rd_kafka_t *consumer, *producer;
+    rd_kafka_queue_t *commit_q;   /* results of our async commits, served by us */
+    bool commit_inflight;         /* one async commit at a time, as the pipeline */
     rd_kafka_topic_t *out;
     part_t *parts;
     int nparts;
@@ -139,10 +142,20 @@ static void note_committed(const rd_kafka_topic_partition_list_t *offs, rd_kafka
     }
 }
 
-/* Every partition's finished prefix not yet acknowledged as committed: a failed commit is
- * sent again by the next call, as the pipeline does. */
+static void commit_done_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *offsets, void *opaque);
+
+/* Every partition's finished prefix not yet acknowledged as committed, as src/pipeline.c:
+ * at most one async commit in flight (on its own result queue), a sync commit waits for it
+ * first, a failed commit is sent again by the next call. */
 static void commit_finished(const rd_kafka_topic_partition_list_t *only, bool sync)
 {
+    if (sync) {
+        for (int i = 0; P.commit_inflight && i < 300; i++)
+            rd_kafka_queue_poll_callback(P.commit_q, 100);
+    } else if (P.commit_inflight) {
+        return;
+    }
     rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
     for (int id = 0; id < P.nparts; id++) {
         part_t *pt = &P.parts[id];
@@ -157,19 +170,22 @@ static void commit_finished(const rd_kafka_topic_partition_list_t *only, bool sy
             rd_kafka_topic_partition_list_add(offs, P.cfg->kafka_input_topic, id)->offset = pt->done;
     }
     if (offs->cnt > 0) {
-        rd_kafka_resp_err_t err = rd_kafka_commit(P.consumer, offs, sync ? 0 : 1);
-        if (err)
+        P.commit_inflight = !sync;
+        rd_kafka_resp_err_t err = rd_kafka_commit_queue(P.consumer, offs, sync ? NULL : P.commit_q,
+                                                        commit_done_cb, NULL);
+        if (err && !sync) {
+            P.commit_inflight = false;
             LC_WARN("passthrough", "offset commit failed: %s", rd_kafka_err2str(err));
-        else if (sync)
-            note_committed(offs, err);
+        }
     }
     rd_kafka_topic_partition_list_destroy(offs);
 }
 
-static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+static void commit_done_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t *offsets, void *opaque)
 {
     (void)rk; (void)opaque;
+    P.commit_inflight = false;
     if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
         return;
     if (err)
@@ -320,6 +336,7 @@ static void run_batch(void)
     for (int id = 0; id < P.nparts; id++)
         P.parts[id].open = NULL;
     rd_kafka_poll(P.producer, 0);
+    rd_kafka_queue_poll_callback(P.commit_q, 0);
     commit_finished(NULL, false);
 }
 
@@ -358,7 +375,6 @@ int main(int argc, char **argv)
     rd_kafka_conf_set_dr_msg_cb(pc, delivery_cb);
     rd_kafka_conf_set_error_cb(pc, error_cb);
     rd_kafka_conf_set_rebalance_cb(cc, rebalance_cb);
-    rd_kafka_conf_set_offset_commit_cb(cc, offset_commit_cb);
     rd_kafka_conf_set_error_cb(cc, error_cb);
     char why[512];
     if (!(P.producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, why, sizeof(why))) ||
@@ -367,6 +383,7 @@ int main(int argc, char **argv)
         return 1;
     }
     rd_kafka_poll_set_consumer(P.consumer);
+    P.commit_q = rd_kafka_queue_new(P.consumer);
     P.out = rd_kafka_topic_new(P.producer, cfg->kafka_output_topic, NULL);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, cfg->kafka_input_topic, RD_KAFKA_PARTITION_UA);
@@ -384,7 +401,9 @@ int main(int argc, char **argv)
         for (int i = 0; i < P.batch_len; i++)
             rd_kafka_message_destroy(P.batch[i]);
         P.batch_len = 0;
-        rd_kafka_poll(P.producer, 0);
+        rd_kafka_poll(P.producer, 0);       /* the pipeline's housekeeping */
+        rd_kafka_queue_poll_callback(P.commit_q, 0);
+        commit_finished(NULL, false);       /* also when no new batch came */
     }
     int64_t deadline = lc_now_ms() + 60000;
     while (rd_kafka_outq_len(P.producer) > 0 && lc_now_ms() < deadline)
@@ -393,6 +412,7 @@ int main(int argc, char **argv)
         commit_finished(NULL, true);
     LC_INFO("passthrough", "stopping: %" PRIu64 " records%s", P.records, P.fatal ? " (fatal error)" : "");
     rd_kafka_consumer_close(P.consumer);
+    rd_kafka_queue_destroy(P.commit_q);
     rd_kafka_destroy(P.consumer);
     rd_kafka_topic_destroy(P.out);
     rd_kafka_flush(P.producer, 10000);

@@ -196,7 +196,7 @@ def main():
         "time that logclassify logs; CPU = utime+stime from /proc/PID/stat at that moment",
         "- classifier: one thread, CPU time (CLOCK_THREAD_CPUTIME_ID); latency: output Kafka timestamp "
         f"(= input CreateTime) to receipt, {env['lat_seconds']} s per run, first {env['lat_warmup']} s "
-        f"left out, upstream loggen {env['lat_loggen_args'] or '(defaults)'}",
+        f"left out, upstream loggen {env['lat_loggen_args'] or 'with its defaults (linger.ms=5, lz4)'}",
         "",
     ]
     md = "\n".join(head) + "\n" + t.markdown() + "\n"

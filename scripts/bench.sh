@@ -29,7 +29,8 @@
 #   BENCH_LAT_SECONDS=30 [4]           offered-load duration per latency run
 #   BENCH_LAT_WARMUP=5 [1]             seconds of records left out at the start
 #   BENCH_LAT_RATE=                    offered rate (default: half the at_least_once median)
-#   BENCH_LAT_LOGGEN_ARGS="-X linger.ms=0"  upstream producer settings (see latency.c)
+#   BENCH_LAT_LOGGEN_ARGS=             extra loggen arguments for the upstream producer
+#                                      (default: none, loggen's own linger.ms=5 and lz4)
 #   BENCH_USERS="1000000 10000000" [100000]  users table sizes; BENCH_USERS_MAX caps them
 #   BENCH_ONLY=classify,throughput,latency,users   sections to run
 #   BENCH_OUT=bench/results            where the .md/.json go
@@ -74,7 +75,7 @@ else
     CLASSIFY_MIN_TIME=1
     CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-10000000}
 fi
-LAT_LOGGEN_ARGS=${BENCH_LAT_LOGGEN_ARGS--X linger.ms=0}
+LAT_LOGGEN_ARGS=${BENCH_LAT_LOGGEN_ARGS:-}
 ONLY=${BENCH_ONLY:-classify,throughput,latency,users}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 BROKERS=127.0.0.1:${LC_KAFKA_PORT:-9092}
