@@ -28,6 +28,8 @@ def fmt_num(v, unit):
         return f"{v:,.0f}"
     if unit in ("ms", "s", "B/user", "CPU s/M records", "ns/record"):
         return f"{v:,.2f}" if v < 100 else f"{v:,.1f}"
+    if unit == "Ir/record":
+        return f"{v:,.0f}"
     if unit == "x ceiling":
         return f"{v:.3f}"
     return f"{v:,.2f}"
@@ -139,6 +141,15 @@ def main():
             t.add(f"classifier alone, {title}", "records/s", [r["rps_cpu"] for r in runs],
                   note="per core; " + note)
         t.add(f"  ns per record, {title}", "ns/record", [r["ns_per_record"] for r in runs])
+        cg_path = os.path.join(w, f"classify-{mix}.cg.json")
+        if os.path.exists(cg_path):
+            cg = json.load(open(cg_path))
+            raw[f"classify_{mix}"]["callgrind"] = cg
+            if cg.get("ir", 0) > 0 and cg.get("calls", 0) > 0:
+                t.add(f"  instructions per record, {title}", "Ir/record", [cg["ir"] / cg["calls"]],
+                      note="callgrind, lc_classify inclusive: deterministic")
+            else:
+                broken.append(f"classifier {mix} callgrind")
 
     # -- latency ------------------------------------------------------------------------------
     lat = load_lines(os.path.join(w, "latency.jsonl"))

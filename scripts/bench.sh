@@ -8,7 +8,8 @@
 # with the spread (min-max):
 #   classify    the classifier alone, in memory (bench/classify_bench.c): default mix and
 #               all-good records, records/s per core and ns/record (and the default mix
-#               against a 10 M-user snapshot, where each lookup misses the cache)
+#               against a 10 M-user snapshot, where each lookup misses the cache), and
+#               instructions per record under callgrind when valgrind is installed
 #   throughput  one preloaded input topic (BENCH_RECORDS loggen records, 4 partitions,
 #               default mix) consumed by: the zero-work ceiling (bench/passthrough.c),
 #               logclassify at_least_once, logclassify exactly_once; records/s, ratio to the
@@ -65,6 +66,7 @@ if [ "$SMOKE" = 1 ]; then
     USERS_SIZES=${BENCH_USERS:-100000}
     CLASSIFY_MIN_TIME=0.2
     CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-0}
+    CG_RECORDS=2000
 else
     RECORDS=${BENCH_RECORDS:-2000000}
     RUNS=${BENCH_RUNS:-3}
@@ -74,6 +76,7 @@ else
     USERS_SIZES=${BENCH_USERS:-1000000 10000000}
     CLASSIFY_MIN_TIME=1
     CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-10000000}
+    CG_RECORDS=20000
 fi
 LAT_LOGGEN_ARGS=${BENCH_LAT_LOGGEN_ARGS:-}
 ONLY=${BENCH_ONLY:-classify,throughput,latency,users}
@@ -220,6 +223,18 @@ if want classify; then
         say "classifier alone, $mix: $CLASSIFY_RECORDS records in memory, $users users, $RUNS run(s) (load $(loadavg))"
         "$BT/classify_bench" -c "$ROOT/conf/app.yaml" -r "$W/classify-$mix.jsonl" -u "$W/users-$mix.csv" \
             --runs "$RUNS" --min-time "$CLASSIFY_MIN_TIME" --label "$mix" >"$W/classify-$mix.out"
+        # Instructions per record (callgrind): deterministic, unlike time on a shared machine.
+        if [ "$mix" != bigusers ] && command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
+            head -n "$CG_RECORDS" "$W/classify-$mix.jsonl" >"$W/classify-$mix.cg.jsonl"
+            valgrind --tool=callgrind --callgrind-out-file="$W/cg-$mix.out" "$BT/classify_bench" \
+                -c "$ROOT/conf/app.yaml" -r "$W/classify-$mix.cg.jsonl" -u "$W/users-$mix.csv" \
+                --runs 1 --min-time 0 >/dev/null 2>"$W/cg-$mix.err"
+            ir=$(callgrind_annotate --inclusive=yes "$W/cg-$mix.out" | awk '!f && /:lc_classify /{gsub(",", "", $1); v = $1; f = 1} END {print v}')
+            # a warm-up pass and one timed pass: every record is classified twice
+            printf '{"ir":%d,"calls":%d}\n' "${ir:-0}" $((2 * $(grep -c . "$W/classify-$mix.cg.jsonl"))) \
+                >"$W/classify-$mix.cg.json"
+            rm -f "$W/classify-$mix.cg.jsonl" "$W/cg-$mix.out"
+        fi
         rm -f "$W/classify-$mix.jsonl" "$W/users-$mix.csv"
     done
 fi
