@@ -385,8 +385,11 @@ static void collect_batch(pipeline_t *p)
     int64_t deadline = lc_now_ms() + p->cfg->batch_max_wait_ms;
     p->batch_len = 0;
     while (p->batch_len < p->cfg->batch_max_records && !*p->stop && !p->fatal) {
-        int64_t left = deadline - lc_now_ms();
-        int timeout = p->batch_len > 0 ? 0 : (int)(left > 0 ? left : 0);
+        int timeout = 0;   /* once a record is in hand, only what is already there */
+        if (p->batch_len == 0) {
+            int64_t left = deadline - lc_now_ms();
+            timeout = (int)(left > 0 ? left : 0);
+        }
         rd_kafka_message_t *m = rd_kafka_consumer_poll(p->consumer, timeout);
         if (!m) {
             if (p->batch_len > 0 || lc_now_ms() >= deadline)
@@ -399,9 +402,10 @@ static void collect_batch(pipeline_t *p)
             rd_kafka_message_destroy(m);
             continue;
         }
-        atomic_store(&p->metrics->kafka_down, 0);
         p->batch[p->batch_len++] = m;
     }
+    if (p->batch_len > 0)
+        atomic_store(&p->metrics->kafka_down, 0);
 }
 
 static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
@@ -425,13 +429,55 @@ static void flush_batch_counts(pipeline_t *p)
     }
 }
 
+/* Appends the decimal digits of v (v >= 0) at o; returns the end. */
+static char *put_decimal(char *o, uint64_t v)
+{
+    char tmp[20];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *o++ = tmp[--n];
+    return o;
+}
+
+/* `<topic>/<partition>/<offset>` as snprintf("%s/%d/%lld") would write it (truncated to
+ * cap - 1 bytes), without printf's cost on every record. */
+static int format_source(char *buf, size_t cap, const char *topic, int32_t partition,
+                         int64_t offset)
+{
+    size_t tlen = strlen(topic);
+    if (tlen + 44 > cap)    /* 2 slashes, int32, int64 and a NUL always fit below cap */
+        return snprintf(buf, cap, "%s/%" PRId32 "/%" PRId64, topic, partition, offset);
+    memcpy(buf, topic, tlen);
+    char *o = buf + tlen;
+    *o++ = '/';
+    if (partition < 0) {
+        *o++ = '-';
+        o = put_decimal(o, (uint64_t)-(int64_t)partition);
+    } else {
+        o = put_decimal(o, (uint64_t)partition);
+    }
+    *o++ = '/';
+    if (offset < 0) {
+        *o++ = '-';
+        o = put_decimal(o, 0 - (uint64_t)offset);
+    } else {
+        o = put_decimal(o, (uint64_t)offset);
+    }
+    *o = '\0';
+    return (int)(o - buf);
+}
+
 /* Hands one output record to the producer, waiting while its queue is full. */
 static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_verdict_t *v,
                        segment_t *seg)
 {
     char source[512];
-    int slen = snprintf(source, sizeof(source), "%s/%" PRId32 "/%" PRId64,
-                        rd_kafka_topic_name(in->rkt), in->partition, in->offset);
+    int slen = format_source(source, sizeof(source), rd_kafka_topic_name(in->rkt),
+                             in->partition, in->offset);
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(in, &tstype);
     const char *status = lc_status_name(v->status);
@@ -678,6 +724,7 @@ static void probe_kafka_if_down(pipeline_t *p, int64_t now)
 static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
+    int64_t now = lc_now_ms();
     if (!p->eos) {
         rd_kafka_queue_poll_callback(p->commit_q, 0);
         commit_finished(p, NULL, false);   /* also when no new batch came */
@@ -691,7 +738,6 @@ static void housekeeping(pipeline_t *p)
         if (p->hooks && p->hooks->ready)
             p->hooks->ready(p->hooks->ctx);
     }
-    int64_t now = lc_now_ms();
     probe_kafka_if_down(p, now);
     if (now < p->next_stats_ms)
         return;

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lc_common.h"
 
@@ -447,11 +448,33 @@ static void str_table_free(str_table_t *t)
 /* Builder                                                                               */
 /* ------------------------------------------------------------------------------------ */
 
+/* Asks for transparent huge pages on a large table before it is first written: a lookup is
+ * one random access, and with 4 KiB pages a 10 M-user table costs a TLB miss (a page walk
+ * that itself misses the cache) on top of the data's cache miss. Advice only: without THP
+ * nothing changes. */
+static void advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (!p || bytes < 2 * huge)
+        return;
+    uintptr_t start = ((uintptr_t)p + huge - 1) & ~(huge - 1);
+    uintptr_t end = ((uintptr_t)p + bytes) & ~(huge - 1);
+    if (end > start)
+        (void)madvise((void *)start, end - start, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)bytes;
+#endif
+}
+
 static int builder_alloc_table(lc_users_builder_t *b, size_t cap)
 {
     if (b->int_keys) {
         b->keys = malloc(cap * sizeof *b->keys);
         b->vals = calloc(cap, sizeof *b->vals);
+        advise_huge(b->keys, cap * sizeof *b->keys);
+        advise_huge(b->vals, cap * sizeof *b->vals);
         if (!b->keys || !b->vals) {
             free(b->keys);
             free(b->vals);
@@ -586,6 +609,8 @@ static int builder_grow_int_table(lc_users_builder_t *b)
         free(vals);
         return -1;
     }
+    advise_huge(keys, cap * sizeof *keys);
+    advise_huge(vals, cap * sizeof *vals);
     for (size_t i = 0; i < b->cap; i++) {
         if (b->vals[i] == 0)
             continue;
@@ -743,11 +768,14 @@ static int finish_int_table(lc_users_builder_t *b, lc_users_t *u)
     u->vals = calloc(cap, u->val_width);
     if (!u->vals)
         return -1;
+    advise_huge(u->vals, cap * u->val_width);
     if (same_layout) {
         u->keys = b->keys;   /* moved */
         b->keys = NULL;
     } else if (!(u->keys = malloc(cap * sizeof *u->keys))) {
         return -1;
+    } else {
+        advise_huge(u->keys, cap * sizeof *u->keys);
     }
     for (size_t i = 0; i < b->cap; i++) {
         uint32_t v = b->vals[i];

@@ -11,6 +11,8 @@ write_config "$T/app.yaml"
 start_lc "$T/app.yaml"
 wait_ready 0
 wait_output "$N" 300
+# the periodic stats line (log.stats_interval_s: 2) must appear while it runs
+for i in $(seq 50); do grep -q " stats: " "$T/lc.0.err" && break; sleep 0.2; done
 stop_lc "$LC_PID"
 assert_clean_logs
 verify --truth "$T/truth.json" --fault none || fail "verification failed"
