@@ -47,6 +47,7 @@ typedef struct lc_config {
     lc_delivery_t delivery;         /* delivery */
     int batch_max_records;          /* batch.max_records */
     int batch_max_wait_ms;          /* batch.max_wait_ms */
+    int batch_commit_interval_ms;   /* batch.commit_interval_ms (at_least_once) */
 
     long long input_max_record_bytes;  /* input.max_record_bytes */
     char *output_status_field;      /* output.status_field */

@@ -82,3 +82,36 @@ lock_service() {
     exec 9>"$1/.lock"
     flock -w 120 9 || die "another $LC_PROG is still running (lock $1/.lock)"
 }
+
+# stop_service NAME PID PIDFILE TIMEOUT: SIGTERM (a clean shutdown for both Kafka and
+# mariadbd), SIGKILL after TIMEOUT seconds; PID empty means not running.
+stop_service() {
+    local name="$1" pid="$2" pidfile="$3" timeout="$4"
+    if [ -z "$pid" ]; then
+        rm -f "$pidfile"
+        say "not running"
+        return 0
+    fi
+    say "stopping $name (pid $pid) ..."
+    kill -TERM "$pid" 2>/dev/null || true
+    if ! wait_gone "$pid" "$timeout"; then
+        warn "no clean exit after ${timeout}s, sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
+    fi
+    rm -f "$pidfile"
+    say "stopped"
+}
+
+# kill_service NAME PID PIDFILE: kill -9 (fault tests); PID empty means not running.
+kill_service() {
+    local name="$1" pid="$2" pidfile="$3"
+    if [ -z "$pid" ]; then
+        say "not running"
+        return 0
+    fi
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
+    rm -f "$pidfile"
+    say "killed $name (pid $pid) with SIGKILL"
+}

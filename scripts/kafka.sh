@@ -22,6 +22,7 @@ SCRAM_USER=logclassify
 SCRAM_PASSWORD="${LC_KAFKA_SCRAM_PASSWORD:-logclassify-secret}"
 TLS_DIR="$LC_STATE_DIR/tls"
 KAFKA_HEAP="${LC_KAFKA_HEAP:--Xms256m -Xmx1g}"
+KAFKA_GC="${LC_KAFKA_GC:--XX:+UseG1GC -XX:MaxGCPauseMillis=20}"
 LIBS="$LC_CACHE/kafka-$KAFKA_VERSION/libs"
 KDIR="$LC_STATE_DIR/kafka"
 DATA="$KDIR/data"
@@ -60,7 +61,8 @@ Listeners: PLAINTEXT $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP ($SCRAM_MECHANISM, use
   (client certificate required); CA and certificates from scripts/tls.sh in $TLS_DIR
 Environment: LC_KAFKA_PORT ($KAFKA_PORT), LC_KAFKA_CONTROLLER_PORT ($CONTROLLER_PORT),
   LC_KAFKA_SASL_PORT ($SASL_PORT), LC_KAFKA_MTLS_PORT ($MTLS_PORT), LC_KAFKA_SCRAM_PASSWORD,
-  LC_KAFKA_VERSION ($KAFKA_VERSION), LC_STATE_DIR ($LC_STATE_DIR), LC_CACHE ($LC_CACHE)
+  LC_KAFKA_VERSION ($KAFKA_VERSION), LC_STATE_DIR ($LC_STATE_DIR), LC_CACHE ($LC_CACHE),
+  LC_KAFKA_HEAP ($KAFKA_HEAP), LC_KAFKA_GC ($KAFKA_GC)
 State: $KDIR (log: $LOG)
 EOF
 }
@@ -364,7 +366,7 @@ cmd_start() {
         format_storage
         [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
         # shellcheck disable=SC2086
-        setsid java $KAFKA_HEAP -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+        setsid java $KAFKA_HEAP $KAFKA_GC \
             -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
             "$(log_opts broker)" -cp "$LIBS/*" kafka.Kafka "$PROPS" \
             </dev/null >"$LOG" 2>&1 9>&- &
@@ -392,35 +394,11 @@ cmd_start() {
 
 cmd_stop() {
     lock_service "$KDIR"
-    local pid
-    pid="$(running_pid)"
-    if [ -z "$pid" ]; then
-        rm -f "$PIDFILE"
-        say "not running"
-        return 0
-    fi
-    say "stopping Kafka (pid $pid) ..."
-    kill -TERM "$pid" 2>/dev/null || true
-    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
-        warn "no clean exit after ${STOP_TIMEOUT}s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
-    fi
-    rm -f "$PIDFILE"
-    say "stopped"
+    stop_service Kafka "$(running_pid)" "$PIDFILE" "$STOP_TIMEOUT"
 }
 
 cmd_kill() {
-    local pid
-    pid="$(running_pid)"
-    if [ -z "$pid" ]; then
-        say "not running"
-        return 0
-    fi
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
-    rm -f "$PIDFILE"
-    say "killed Kafka (pid $pid) with SIGKILL"
+    kill_service Kafka "$(running_pid)" "$PIDFILE"
 }
 
 cmd_status() {

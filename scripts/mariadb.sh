@@ -160,34 +160,11 @@ cmd_start() {
 
 cmd_stop() {
     lock_service "$MDIR"
-    local pid
-    pid="$(running_pid)"
-    if [ -z "$pid" ]; then
-        say "not running"
-        return 0
-    fi
-    say "stopping MariaDB (pid $pid) ..."
-    kill -TERM "$pid" 2>/dev/null || true # mariadbd shuts down cleanly on SIGTERM
-    if ! wait_gone "$pid" "$STOP_TIMEOUT"; then
-        warn "no clean exit after ${STOP_TIMEOUT}s, sending SIGKILL"
-        kill -KILL "$pid" 2>/dev/null || true
-        wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
-    fi
-    rm -f "$PIDFILE"
-    say "stopped"
+    stop_service MariaDB "$(running_pid)" "$PIDFILE" "$STOP_TIMEOUT"
 }
 
 cmd_kill() {
-    local pid
-    pid="$(running_pid)"
-    if [ -z "$pid" ]; then
-        say "not running"
-        return 0
-    fi
-    kill -KILL "$pid" 2>/dev/null || true
-    wait_gone "$pid" 10 || die "pid $pid survived SIGKILL"
-    rm -f "$PIDFILE"
-    say "killed MariaDB (pid $pid) with SIGKILL"
+    kill_service MariaDB "$(running_pid)" "$PIDFILE"
 }
 
 cmd_status() {

@@ -113,6 +113,9 @@ static const key_def_t keys[] = {
         "Most records in one micro-batch."),
     INT("batch.max_wait_ms", batch_max_wait_ms, "50", 0, 60000,
         "Longest wait for a micro-batch to fill, in milliseconds."),
+    INT("batch.commit_interval_ms", batch_commit_interval_ms, "100", 0, 60000,
+        "at_least_once: commit acknowledged offsets at most this often, in milliseconds "
+        "(0 = after every batch)."),
     LONG("input.max_record_bytes", input_max_record_bytes, "1048576", 1, 104857600,
          "Longer records are labelled bad (too_large) without being parsed."),
     STR("output.status_field", output_status_field, "status", F_NONEMPTY,

@@ -8,23 +8,12 @@
 
 #include "lc_kafka.h"
 #include "lc_log.h"
+#include "lc_offsets.h"
 
-/* A micro-batch's records from one input partition, waiting for their delivery reports. */
-typedef struct segment {
-    struct segment *next;
-    int64_t last_offset;
-    uint32_t pending;        /* delivery reports still outstanding */
-    bool failed;             /* a record's delivery failed: never commit past this */
-} segment_t;
-
+/* exactly_once: where each input partition's part of the batch in hand starts and ends. */
 typedef struct partition {
-    bool assigned;
-    segment_t *head, *tail;  /* unfinished segments, oldest first */
-    segment_t *open;         /* the current batch's segment, while the batch is produced */
-    int64_t done;            /* every record before this offset is delivered; -1 none */
-    int64_t committed;       /* offset the broker acknowledged as committed; -1 none */
-    int64_t first_in_batch;  /* exactly_once: where to rewind to after an abort */
-    int64_t next_in_batch;   /* exactly_once: position after the batch */
+    int64_t first_in_batch;  /* where to rewind to after an abort; -1 none */
+    int64_t next_in_batch;   /* position after the batch */
 } partition_t;
 
 typedef struct pipeline {
@@ -38,10 +27,9 @@ typedef struct pipeline {
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *out_topic;
-    rd_kafka_queue_t *commit_q;  /* results of our offset commits, served by us */
-    bool commit_inflight;        /* an async commit awaits its result: send no other */
+    lc_offsets_t *offsets;       /* at_least_once: what may be committed, and the commits */
 
-    partition_t *parts;          /* indexed by input partition id */
+    partition_t *parts;          /* exactly_once batch positions, by input partition id */
     int nparts;
 
     rd_kafka_message_t **batch;  /* the batch in hand */
@@ -56,6 +44,7 @@ typedef struct pipeline {
     char fatal_msg[512];
     bool ready_sent;
     int64_t next_stats_ms;
+    int64_t next_commit_ms;      /* at_least_once: the next async commit is due then */
     int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
     uint64_t stats_records_prev;
     int64_t stats_prev_ms;
@@ -83,150 +72,26 @@ static partition_t *partition_get(pipeline_t *p, int32_t id)
         partition_t *np = realloc(p->parts, (size_t)n * sizeof(*np));
         if (!np)
             abort();
-        memset(np + p->nparts, 0, (size_t)(n - p->nparts) * sizeof(*np));
         for (int i = p->nparts; i < n; i++)
-            np[i].done = np[i].committed = np[i].first_in_batch = -1;
+            np[i] = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
         p->parts = np;
         p->nparts = n;
     }
     return &p->parts[id];
 }
 
-static segment_t *segment_open(partition_t *part)
-{
-    if (part->open)
-        return part->open;
-    segment_t *s = calloc(1, sizeof(*s));
-    if (!s)
-        abort();
-    if (part->tail)
-        part->tail->next = s;
-    else
-        part->head = s;
-    part->tail = s;
-    part->open = s;
-    return s;
-}
-
-/* Pops finished segments; returns the offset to commit for this partition, or -1. */
-static int64_t partition_advance(partition_t *part)
-{
-    int64_t commit = -1;
-    while (part->head && part->head != part->open && part->head->pending == 0 &&
-           !part->head->failed) {
-        segment_t *s = part->head;
-        commit = s->last_offset + 1;
-        part->head = s->next;
-        if (!part->head)
-            part->tail = NULL;
-        free(s);
-    }
-    return commit;
-}
-
-static bool partition_idle(const partition_t *part)
-{
-    for (const segment_t *s = part->head; s; s = s->next)
-        if (s->pending)
-            return false;
-    return true;
-}
-
-static void partition_clear(partition_t *part)
-{
-    segment_t *s = part->head;
-    while (s) {
-        segment_t *n = s->next;
-        free(s);
-        s = n;
-    }
-    part->head = part->tail = part->open = NULL;
-    part->assigned = false;
-    part->done = part->committed = -1;
-    part->first_in_batch = -1;
-}
-
 /* ---- commits (at_least_once) ---------------------------------------------------------- */
 
-/* Records the broker's answer: acknowledged offsets need no further commit; a failed
- * commit leaves `committed` behind `done`, so the next call sends it again. */
-static void note_committed(pipeline_t *p, const rd_kafka_topic_partition_list_t *offs,
-                           rd_kafka_resp_err_t err)
+static void commit_result(void *ctx, rd_kafka_resp_err_t err)
 {
-    for (int i = 0; i < offs->cnt; i++) {
-        const rd_kafka_topic_partition_t *e = &offs->elems[i];
-        if (err || e->err || e->partition >= p->nparts || strcmp(e->topic, p->cfg->kafka_input_topic))
-            continue;
-        partition_t *part = &p->parts[e->partition];
-        if (part->assigned && e->offset > part->committed) {
-            part->committed = e->offset;
-            LC_DEBUG("pipeline", "committed [%" PRId32 "] offset %" PRId64, e->partition, e->offset);
-        }
-    }
-}
-
-static void commit_done_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                           rd_kafka_topic_partition_list_t *offsets, void *opaque);
-
-/* Waits for the result of the async commit in flight, if any (bounded). */
-static void await_commit_result(pipeline_t *p)
-{
-    for (int i = 0; p->commit_inflight && i < 300; i++)
-        rd_kafka_queue_poll_callback(p->commit_q, 100);
-}
-
-/*
- * Commits every partition's finished prefix not yet acknowledged by the broker; a failed
- * commit is sent again by the next call. At most one async commit is in flight at a time,
- * and a sync commit first waits for it: a retried older commit can then never land after a
- * newer one and move a committed offset backwards. `only` limits it to some partitions.
- */
-static void commit_finished(pipeline_t *p, const rd_kafka_topic_partition_list_t *only, bool sync)
-{
-    if (sync)
-        await_commit_result(p);
-    else if (p->commit_inflight)
+    pipeline_t *p = ctx;
+    if (!err) {
+        atomic_fetch_add(&p->metrics->commits, 1);
         return;
-    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
-    for (int id = 0; id < p->nparts; id++) {
-        partition_t *part = &p->parts[id];
-        if (!part->assigned)
-            continue;
-        if (only && !rd_kafka_topic_partition_list_find(only, p->cfg->kafka_input_topic, id))
-            continue;
-        int64_t off = partition_advance(part);
-        if (off > part->done)
-            part->done = off;
-        if (part->done > part->committed)
-            rd_kafka_topic_partition_list_add(offs, p->cfg->kafka_input_topic, id)->offset = part->done;
     }
-    if (offs->cnt > 0) {
-        for (int i = 0; i < offs->cnt; i++)
-            LC_DEBUG("pipeline", "commit%s %s [%" PRId32 "] offset %" PRId64, sync ? " (sync)" : "",
-                     offs->elems[i].topic, offs->elems[i].partition, offs->elems[i].offset);
-        /* sync: a NULL queue makes the call wait and serve commit_done_cb itself */
-        p->commit_inflight = !sync;
-        rd_kafka_resp_err_t err = rd_kafka_commit_queue(p->consumer, offs, sync ? NULL : p->commit_q,
-                                                        commit_done_cb, p);
-        if (err && !sync) {
-            p->commit_inflight = false;
-            atomic_fetch_add(&p->metrics->commit_errors, 1);
-            LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
-                    rd_kafka_err2str(err));
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(offs);
-}
-
-static bool commits_pending(const pipeline_t *p, const rd_kafka_topic_partition_list_t *only)
-{
-    for (int id = 0; id < p->nparts; id++) {
-        const partition_t *part = &p->parts[id];
-        if (part->assigned && part->done > part->committed &&
-            (!only || rd_kafka_topic_partition_list_find(only, p->cfg->kafka_input_topic, id)))
-            return true;
-    }
-    return false;
+    atomic_fetch_add(&p->metrics->commit_errors, 1);
+    LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
+            rd_kafka_err2str(err));
 }
 
 /* Before letting partitions go or stopping: commit synchronously, retrying a failed commit
@@ -234,45 +99,21 @@ static bool commits_pending(const pipeline_t *p, const rd_kafka_topic_partition_
 static void commit_until_acknowledged(pipeline_t *p, const rd_kafka_topic_partition_list_t *only)
 {
     for (int attempt = 0; attempt < 10; attempt++) {
-        commit_finished(p, only, true);
-        if (!commits_pending(p, only))
+        lc_offsets_commit(p->offsets, only, true);
+        if (!lc_offsets_commit_pending(p->offsets, only))
             return;
         rd_kafka_poll(p->producer, 200 * (attempt + 1));
     }
     LC_WARN("pipeline", "could not commit the last offsets: those records will be read again");
 }
 
-static void commit_done_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
-                           rd_kafka_topic_partition_list_t *offsets, void *opaque)
-{
-    (void)rk;
-    pipeline_t *p = opaque;
-    p->commit_inflight = false;
-    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
-        return;
-    if (err) {
-        atomic_fetch_add(&p->metrics->commit_errors, 1);
-        LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
-                rd_kafka_err2str(err));
-        return;
-    }
-    atomic_fetch_add(&p->metrics->commits, 1);
-    note_committed(p, offsets, err);
-}
-
-/* ---- producer callbacks --------------------------------------------------------------- */
-
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     pipeline_t *p = opaque;
-    segment_t *s = m->_private;
-    if (s)
-        s->pending--;
+    lc_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
     if (m->err) {
         atomic_fetch_add(&p->metrics->produce_errors, 1);
-        if (s)
-            s->failed = true;
         /* The idempotent producer has already retried everything retriable. */
         if (!p->eos)
             set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
@@ -315,25 +156,17 @@ static void drop_batch_records(pipeline_t *p, const rd_kafka_topic_partition_lis
 /* Waits for the delivery reports of the given partitions' records (at_least_once). */
 static void await_partitions(pipeline_t *p, const rd_kafka_topic_partition_list_t *parts)
 {
-    for (;;) {
-        bool idle = true;
-        for (int i = 0; i < parts->cnt && idle; i++) {
-            int32_t id = parts->elems[i].partition;
-            if (id < p->nparts && !partition_idle(&p->parts[id]))
-                idle = false;
-        }
-        if (idle)
-            return;
+    while (!lc_offsets_idle(p->offsets, parts))
         rd_kafka_poll(p->producer, 100);
-    }
 }
 
 static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
 {
     for (int i = 0; i < parts->cnt; i++) {
-        partition_t *part = partition_get(p, parts->elems[i].partition);
-        partition_clear(part);
-        part->assigned = true;
+        int32_t id = parts->elems[i].partition;
+        *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
+        if (p->offsets)
+            lc_offsets_assign(p->offsets, id);
     }
     LC_INFO("pipeline", "assigned %d partition(s)", parts->cnt);
     rd_kafka_error_t *e = rd_kafka_incremental_assign(p->consumer, parts);
@@ -353,9 +186,12 @@ static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, boo
         if (!lost)
             commit_until_acknowledged(p, parts);
     }
-    for (int i = 0; i < parts->cnt; i++)
-        if (parts->elems[i].partition < p->nparts)
-            partition_clear(&p->parts[parts->elems[i].partition]);
+    for (int i = 0; i < parts->cnt; i++) {
+        int32_t id = parts->elems[i].partition;
+        *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
+        if (p->offsets)
+            lc_offsets_forget(p->offsets, id);
+    }
     LC_INFO("pipeline", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
     rd_kafka_error_t *e = rd_kafka_incremental_unassign(p->consumer, parts);
     if (e) {
@@ -429,60 +265,16 @@ static void flush_batch_counts(pipeline_t *p)
     }
 }
 
-/* Appends the decimal digits of v (v >= 0) at o; returns the end. */
-static char *put_decimal(char *o, uint64_t v)
-{
-    char tmp[20];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *o++ = tmp[--n];
-    return o;
-}
-
-/* `<topic>/<partition>/<offset>` as snprintf("%s/%d/%lld") would write it (truncated to
- * cap - 1 bytes), without printf's cost on every record. */
-static int format_source(char *buf, size_t cap, const char *topic, int32_t partition,
-                         int64_t offset)
-{
-    size_t tlen = strlen(topic);
-    if (tlen + 44 > cap)    /* 2 slashes, int32, int64 and a NUL always fit below cap */
-        return snprintf(buf, cap, "%s/%" PRId32 "/%" PRId64, topic, partition, offset);
-    memcpy(buf, topic, tlen);
-    char *o = buf + tlen;
-    *o++ = '/';
-    if (partition < 0) {
-        *o++ = '-';
-        o = put_decimal(o, (uint64_t)-(int64_t)partition);
-    } else {
-        o = put_decimal(o, (uint64_t)partition);
-    }
-    *o++ = '/';
-    if (offset < 0) {
-        *o++ = '-';
-        o = put_decimal(o, 0 - (uint64_t)offset);
-    } else {
-        o = put_decimal(o, (uint64_t)offset);
-    }
-    *o = '\0';
-    return (int)(o - buf);
-}
-
 /* Hands one output record to the producer, waiting while its queue is full. */
 static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_verdict_t *v,
-                       segment_t *seg)
+                       lc_segment_t *seg)
 {
     char source[512];
-    int slen = format_source(source, sizeof(source), rd_kafka_topic_name(in->rkt),
-                             in->partition, in->offset);
+    int slen = lc_kafka_format_source(source, sizeof(source), rd_kafka_topic_name(in->rkt),
+                                      in->partition, in->offset);
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(in, &tstype);
     const char *status = lc_status_name(v->status);
-    if (seg)
-        seg->pending++;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             p->producer,
@@ -502,10 +294,7 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             rd_kafka_poll(p->producer, 50);
             continue;
         }
-        if (seg) {
-            seg->pending--;
-            seg->failed = true;
-        }
+        lc_segment_done(seg, false);
         atomic_fetch_add(&p->metrics->produce_errors, 1);
         set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
         return -1;
@@ -523,11 +312,8 @@ static int produce_batch(pipeline_t *p)
         if (part->first_in_batch < 0)
             part->first_in_batch = m->offset;
         part->next_in_batch = m->offset + 1;
-        segment_t *seg = NULL;
-        if (!p->eos) {
-            seg = segment_open(part);
-            seg->last_offset = m->offset;
-        }
+        /* at_least_once: counted as pending until its delivery report */
+        lc_segment_t *seg = p->offsets ? lc_offsets_add(p->offsets, m->partition, m->offset) : NULL;
         lc_verdict_t v;
         lc_buf_reset(&p->out);
         lc_classify(p->classifier, users, m->payload, m->len, m->payload != NULL, &v, &p->out);
@@ -535,8 +321,8 @@ static int produce_batch(pipeline_t *p)
         rc = produce_one(p, m, &v, seg);
     }
     lc_users_unref(users);
-    for (int id = 0; id < p->nparts; id++)
-        p->parts[id].open = NULL;
+    if (p->offsets)
+        lc_offsets_end_batch(p->offsets);
     return rc;
 }
 
@@ -650,9 +436,22 @@ static int run_batch_alo(pipeline_t *p)
 {
     int rc = produce_batch(p);
     rd_kafka_poll(p->producer, 0);
-    rd_kafka_queue_poll_callback(p->commit_q, 0);
-    commit_finished(p, NULL, false);
     return rc;
+}
+
+/*
+ * Commits the acknowledged prefix at most every batch.commit_interval_ms (housekeeping calls
+ * this after every batch and when none came). A commit per small batch cost the broker an
+ * OffsetCommit request and a __consumer_offsets write each, hundreds a second at full speed;
+ * a crash re-reads at most one interval more. Revoke and stop still commit synchronously.
+ */
+static void commit_if_due(pipeline_t *p, int64_t now)
+{
+    lc_offsets_serve(p->offsets, 0);
+    if (lc_offsets_commit_inflight(p->offsets) || now < p->next_commit_ms)
+        return;
+    lc_offsets_commit(p->offsets, NULL, false);
+    p->next_commit_ms = now + p->cfg->batch_commit_interval_ms;
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
@@ -725,10 +524,8 @@ static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
     int64_t now = lc_now_ms();
-    if (!p->eos) {
-        rd_kafka_queue_poll_callback(p->commit_q, 0);
-        commit_finished(p, NULL, false);   /* also when no new batch came */
-    }
+    if (!p->eos)
+        commit_if_due(p, now);
     if (p->hooks && p->hooks->tick)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && atomic_load(&p->metrics->consuming)) {
@@ -812,7 +609,12 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
-    p->commit_q = rd_kafka_queue_new(rk);
+    if (!p->eos &&
+        !(p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic, commit_result, p))) {
+        lc_err(errstr, errlen, "out of memory");
+        rd_kafka_destroy(rk);
+        return NULL;
+    }
     return rk;
 }
 
@@ -877,8 +679,7 @@ static void pipeline_destroy(pipeline_t *p)
 {
     if (p->consumer) {
         rd_kafka_consumer_close(p->consumer);   /* revokes: commits what is finished */
-        if (p->commit_q)
-            rd_kafka_queue_destroy(p->commit_q);
+        lc_offsets_free(p->offsets);   /* its result queue belongs to the consumer */
         rd_kafka_destroy(p->consumer);
     }
     if (p->out_topic)
@@ -887,8 +688,6 @@ static void pipeline_destroy(pipeline_t *p)
         rd_kafka_flush(p->producer, p->fatal ? 1000 : 10000);
         rd_kafka_destroy(p->producer);
     }
-    for (int id = 0; id < p->nparts; id++)
-        partition_clear(&p->parts[id]);
     free(p->parts);
     free(p->batch);
     free(p->batch_reasons);

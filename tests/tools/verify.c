@@ -3,10 +3,13 @@
  * (read_committed), matches every output record to its input through the `source` header,
  * and checks what SPEC §4 promises: one output per input (at least one, or exactly one with
  * --exactly-once), key and timestamp kept, `status` header equal to the value's status, the
- * value being the input's own text with the two members added, valid JSON. With --truth it
- * compares the counts per label and per reason with loggen's truth file.
+ * value being the input's own text with the two members added, valid JSON, and order: the
+ * first outputs of the records with one key, read in output order from one output partition,
+ * name input offsets that increase (per input partition). With --truth it compares the
+ * counts per label and per reason with loggen's truth file.
  *
  * Prints one line: fault=NAME injected=N in=N out=N lost=N duplicated=N mismatched=N
+ * misordered=N
  * and exits 0 when everything holds. Independent of the service's code on purpose: it uses
  * only librdkafka and jansson.
  */
@@ -151,10 +154,19 @@ static part_recs_t *read_inputs(int *nparts, long *total)
     return parts;
 }
 
+/* A first output of a keyed input, for the order check. */
+typedef struct seen {
+    const input_rec_t *in;
+    int32_t in_partition, out_partition;
+    int64_t in_offset, out_offset;
+} seen_t;
+
 typedef struct tally {
     json_t *labels;    /* status -> count (first output per input) */
     json_t *reasons;   /* reason -> count */
-    long out, lost, duplicated, mismatched;
+    long out, lost, duplicated, mismatched, misordered;
+    seen_t *seen;
+    size_t nseen, seen_cap;
 } tally_t;
 
 static void bump(json_t *obj, const char *k)
@@ -237,6 +249,15 @@ static void check_output(tally_t *t, part_recs_t *parts, int nparts, const rd_ka
         t->duplicated++;
         return;
     }
+    if (in->key) {
+        if (t->nseen == t->seen_cap) {
+            t->seen_cap = t->seen_cap ? t->seen_cap * 2 : 4096;
+            if (!(t->seen = realloc(t->seen, t->seen_cap * sizeof(*t->seen))))
+                die("out of memory", NULL);
+        }
+        t->seen[t->nseen++] = (seen_t){.in = in, .in_partition = p, .in_offset = off,
+                                       .out_partition = m->partition, .out_offset = m->offset};
+    }
     json_error_t je;
     json_t *v = json_loadb(m->payload, m->len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &je);
     if (!v || !json_is_object(v)) {
@@ -302,6 +323,38 @@ static void read_outputs(tally_t *t, part_recs_t *parts, int nparts, long expect
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
+}
+
+/* Orders first outputs by key, then by where they came out. */
+static int cmp_seen(const void *a, const void *b)
+{
+    const seen_t *x = a, *y = b;
+    size_t n = x->in->key_len < y->in->key_len ? x->in->key_len : y->in->key_len;
+    int c = memcmp(x->in->key, y->in->key, n);
+    if (c)
+        return c;
+    if (x->in->key_len != y->in->key_len)
+        return x->in->key_len < y->in->key_len ? -1 : 1;
+    if (x->out_partition != y->out_partition)
+        return x->out_partition < y->out_partition ? -1 : 1;
+    return (x->out_offset > y->out_offset) - (x->out_offset < y->out_offset);
+}
+
+/* SPEC §4 order: within one key and one output partition, the first outputs of records
+ * from one input partition name increasing input offsets. */
+static void check_order(tally_t *t)
+{
+    qsort(t->seen, t->nseen, sizeof(*t->seen), cmp_seen);
+    for (size_t i = 1; i < t->nseen; i++) {
+        const seen_t *a = &t->seen[i - 1], *b = &t->seen[i];
+        if (a->in->key_len != b->in->key_len || memcmp(a->in->key, b->in->key, a->in->key_len) ||
+            a->out_partition != b->out_partition || a->in_partition != b->in_partition)
+            continue;
+        if (b->in_offset < a->in_offset && t->misordered++ < opt.max_print)
+            fprintf(stderr, "verify: out of order: %s/%d/%" PRId64 " came out after %s/%d/%" PRId64
+                    " (same key, output partition %d)\n", opt.input, b->in_partition, b->in_offset,
+                    opt.input, a->in_partition, a->in_offset, b->out_partition);
+    }
 }
 
 static int compare_truth(const tally_t *t)
@@ -375,12 +428,14 @@ int main(int argc, char **argv)
             if (parts[p].recs[i].outputs == 0 && t.lost++ < opt.max_print)
                 fprintf(stderr, "verify: lost %s/%d/%" PRId64 "\n", opt.input, p, parts[p].base + i);
     int truth_diffs = opt.truth ? compare_truth(&t) : 0;
-    printf("fault=%s injected=%d in=%ld out=%ld lost=%ld duplicated=%ld mismatched=%ld\n",
-           opt.fault, opt.injected, in_total, t.out, t.lost, t.duplicated, t.mismatched);
+    check_order(&t);
+    printf("fault=%s injected=%d in=%ld out=%ld lost=%ld duplicated=%ld mismatched=%ld "
+           "misordered=%ld\n", opt.fault, opt.injected, in_total, t.out, t.lost, t.duplicated,
+           t.mismatched, t.misordered);
     char *labels = json_dumps(t.labels, JSON_SORT_KEYS | JSON_COMPACT);
     printf("labels %s\n", labels);
     free(labels);
-    bool ok = t.lost == 0 && t.mismatched == 0 && truth_diffs == 0 &&
+    bool ok = t.lost == 0 && t.mismatched == 0 && t.misordered == 0 && truth_diffs == 0 &&
               (!opt.exactly_once || t.duplicated == 0) && in_total > 0;
     for (int p = 0; p < nparts; p++) {
         for (int64_t i = 0; i < parts[p].count; i++) {
@@ -390,6 +445,7 @@ int main(int argc, char **argv)
         free(parts[p].recs);
     }
     free(parts);
+    free(t.seen);
     json_decref(t.labels);
     json_decref(t.reasons);
     return ok ? 0 : 1;

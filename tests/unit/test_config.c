@@ -119,6 +119,7 @@ static void check_default_values(const lc_config_t *c)
     assert_int_equal(c->delivery, LC_DELIVERY_AT_LEAST_ONCE);
     assert_int_equal(c->batch_max_records, 10000);
     assert_int_equal(c->batch_max_wait_ms, 50);
+    assert_int_equal(c->batch_commit_interval_ms, 100);
     assert_true(c->input_max_record_bytes == 1048576);
     assert_string_equal(c->output_status_field, "status");
     assert_string_equal(c->output_reasons_field, "reasons");
@@ -519,11 +520,11 @@ static void test_unknown_keys(void **state)
          "t.yaml:2: unknown key 'kafak' (top-level keys: kafka, delivery, batch, input, output, "
          "mysql, users, metrics, log, schema)"},
         {"batch:\n  max_records: 5\n  max_record: 5\n",
-         "t.yaml:3: unknown key 'batch.max_record' (batch has: max_records, max_wait_ms)"},
+         "t.yaml:3: unknown key 'batch.max_record' (batch has: max_records, max_wait_ms, commit_interval_ms)"},
         {"batch.max_recordz: 1\n",
-         "t.yaml:1: unknown key 'batch.max_recordz' (batch has: max_records, max_wait_ms)"},
+         "t.yaml:1: unknown key 'batch.max_recordz' (batch has: max_records, max_wait_ms, commit_interval_ms)"},
         {"batch.max_records.x: 1\n",
-         "t.yaml:1: unknown key 'batch.max_records.x' (batch has: max_records, max_wait_ms)"},
+         "t.yaml:1: unknown key 'batch.max_records.x' (batch has: max_records, max_wait_ms, commit_interval_ms)"},
         {"metrics:\n  listen: ''\n  port: 9108\n",
          "t.yaml:3: unknown key 'metrics.port' (metrics has: listen)"},
         {"delivery: at_least_once\nschema:\n  - name: a\n    type: string\n    maxlen: 3\n",

@@ -82,6 +82,9 @@ static void produce_inputs(fixture_t *f)
     rd_kafka_destroy(p);
 }
 
+/* batch.commit_interval_ms for the next fixture_setup (0: commit after every batch). */
+static int commit_interval_ms;
+
 static void fixture_setup(fixture_t *f, const char *delivery)
 {
     memset(f, 0, sizeof(*f));
@@ -104,8 +107,9 @@ static void fixture_setup(fixture_t *f, const char *delivery)
              "  producer:\n    message.timeout.ms: \"5000\"\n    retry.backoff.ms: \"50\"\n"
              "  consumer:\n    session.timeout.ms: \"6000\"\n    heartbeat.interval.ms: \"500\"\n"
              "delivery: %s\nbatch:\n  max_records: 50\n  max_wait_ms: 20\n"
+             "  commit_interval_ms: %d\n"
              "metrics:\n  listen: \"\"\nlog:\n  level: info\n  stats_interval_s: 0\n",
-             f->brokers, IN, OUT, delivery);
+             f->brokers, IN, OUT, delivery, commit_interval_ms);
     f->cfg = lc_config_load_string(yaml, "mock.yaml", err, sizeof(err));
     if (!f->cfg)
         fail_msg("config: %s", err);
@@ -291,6 +295,36 @@ static void test_commit_failures_are_covered_by_later_commits(void **state)
     fixture_teardown(&f);
 }
 
+/* batch.commit_interval_ms bounds how often offsets are committed while running; stopping
+ * still commits everything delivered. With 0, the 8+ batches commit as they finish. */
+static void test_commit_interval_limits_commits_and_stop_commits_all(void **state)
+{
+    (void)state;
+    const int intervals[] = {0, 60000};
+    for (int k = 0; k < 2; k++) {
+        fixture_t f;
+        commit_interval_ms = intervals[k];
+        fixture_setup(&f, "at_least_once");
+        commit_interval_ms = 0;
+        pipeline_start(&f);
+        for (int i = 0; i < 600 && records_done(&f) < NRECORDS; i++)
+            usleep(50000);
+        assert_int_equal(records_done(&f), NRECORDS);
+        usleep(500000);   /* deliveries and any due commit come back */
+        uint64_t while_running = atomic_load(&f.metrics.commits);
+        if (intervals[k] == 0)
+            assert_true(while_running >= 1);
+        else
+            assert_int_equal(while_running, 0);   /* the first one would be due in 60 s */
+        assert_int_equal(pipeline_finish(&f, NRECORDS, 1), LC_EXIT_OK);
+        int64_t c[2];
+        committed(&f, c);
+        assert_int_equal(c[0], NRECORDS / 2);
+        assert_int_equal(c[1], NRECORDS / 2);
+        fixture_teardown(&f);
+    }
+}
+
 static void test_transaction_coordinator_errors_are_survived_exactly_once(void **state)
 {
     (void)state;
@@ -341,6 +375,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_unhealable_produce_error_exits_1_without_committing_past_it),
         cmocka_unit_test(test_commit_failures_are_covered_by_later_commits),
+        cmocka_unit_test(test_commit_interval_limits_commits_and_stop_commits_all),
         cmocka_unit_test(test_transaction_coordinator_errors_are_survived_exactly_once),
         cmocka_unit_test(test_fenced_producer_exits_1),
     };

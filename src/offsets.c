@@ -1,0 +1,263 @@
+/* offsets.c - at_least_once offset tracking and commits (see lc_offsets.h). */
+#include "lc_offsets.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lc_log.h"
+
+struct lc_segment {
+    struct lc_segment *next;
+    int64_t last_offset;
+    uint32_t pending;        /* delivery reports still outstanding */
+    bool failed;             /* a record's delivery failed: never commit past this */
+};
+
+typedef struct partition {
+    bool assigned;
+    lc_segment_t *head, *tail;  /* unfinished segments, oldest first */
+    lc_segment_t *open;         /* the current batch's segment, while the batch is produced */
+    int64_t done;               /* every record before this offset is delivered; -1 none */
+    int64_t committed;          /* offset the broker acknowledged as committed; -1 none */
+} partition_t;
+
+struct lc_offsets {
+    rd_kafka_t *consumer;
+    rd_kafka_queue_t *results;  /* results of our async commits, served by lc_offsets_serve */
+    bool inflight;              /* an async commit awaits its result: send no other */
+    char *topic;
+    lc_commit_result_fn on_result;
+    void *ctx;
+    partition_t *parts;         /* indexed by partition id */
+    int nparts;
+};
+
+static void partition_reset(partition_t *part)
+{
+    lc_segment_t *s = part->head;
+    while (s) {
+        lc_segment_t *n = s->next;
+        free(s);
+        s = n;
+    }
+    *part = (partition_t){.done = -1, .committed = -1};
+}
+
+static partition_t *partition_get(lc_offsets_t *o, int32_t id)
+{
+    if (id < 0)
+        abort();
+    if (id >= o->nparts) {
+        int n = id + 1 > o->nparts * 2 ? id + 1 : o->nparts * 2;
+        partition_t *np = realloc(o->parts, (size_t)n * sizeof(*np));
+        if (!np)
+            abort();
+        for (int i = o->nparts; i < n; i++)
+            np[i] = (partition_t){.done = -1, .committed = -1};
+        o->parts = np;
+        o->nparts = n;
+    }
+    return &o->parts[id];
+}
+
+static bool selected(const lc_offsets_t *o, const rd_kafka_topic_partition_list_t *only, int32_t id)
+{
+    return !only || rd_kafka_topic_partition_list_find(only, o->topic, id) != NULL;
+}
+
+lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic,
+                             lc_commit_result_fn on_result, void *ctx)
+{
+    lc_offsets_t *o = calloc(1, sizeof(*o));
+    if (!o || !(o->topic = strdup(topic))) {
+        free(o);
+        return NULL;
+    }
+    o->consumer = consumer;
+    o->on_result = on_result;
+    o->ctx = ctx;
+    if (consumer && !(o->results = rd_kafka_queue_new(consumer))) {
+        lc_offsets_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void lc_offsets_free(lc_offsets_t *o)
+{
+    if (!o)
+        return;
+    for (int id = 0; id < o->nparts; id++)
+        partition_reset(&o->parts[id]);
+    if (o->results)
+        rd_kafka_queue_destroy(o->results);
+    free(o->parts);
+    free(o->topic);
+    free(o);
+}
+
+void lc_offsets_assign(lc_offsets_t *o, int32_t partition)
+{
+    partition_t *part = partition_get(o, partition);
+    partition_reset(part);
+    part->assigned = true;
+}
+
+void lc_offsets_forget(lc_offsets_t *o, int32_t partition)
+{
+    if (partition >= 0 && partition < o->nparts)
+        partition_reset(&o->parts[partition]);
+}
+
+lc_segment_t *lc_offsets_add(lc_offsets_t *o, int32_t partition, int64_t offset)
+{
+    partition_t *part = partition_get(o, partition);
+    lc_segment_t *s = part->open;
+    if (!s) {
+        if (!(s = calloc(1, sizeof(*s))))
+            abort();
+        if (part->tail)
+            part->tail->next = s;
+        else
+            part->head = s;
+        part->tail = part->open = s;
+    }
+    s->last_offset = offset;
+    s->pending++;
+    return s;
+}
+
+void lc_offsets_end_batch(lc_offsets_t *o)
+{
+    for (int id = 0; id < o->nparts; id++)
+        o->parts[id].open = NULL;
+}
+
+void lc_segment_done(lc_segment_t *s, bool delivered)
+{
+    if (!s)
+        return;
+    s->pending--;
+    if (!delivered)
+        s->failed = true;
+}
+
+bool lc_offsets_idle(const lc_offsets_t *o, const rd_kafka_topic_partition_list_t *parts)
+{
+    for (int id = 0; id < o->nparts; id++) {
+        if (!selected(o, parts, id))
+            continue;
+        for (const lc_segment_t *s = o->parts[id].head; s; s = s->next)
+            if (s->pending)
+                return false;
+    }
+    return true;
+}
+
+int64_t lc_offsets_committable(lc_offsets_t *o, int32_t partition)
+{
+    if (partition < 0 || partition >= o->nparts)
+        return -1;
+    partition_t *part = &o->parts[partition];
+    while (part->head && part->head != part->open && part->head->pending == 0 &&
+           !part->head->failed) {
+        lc_segment_t *s = part->head;
+        part->done = s->last_offset + 1;
+        part->head = s->next;
+        if (!part->head)
+            part->tail = NULL;
+        free(s);
+    }
+    return part->done;
+}
+
+int64_t lc_offsets_committed(const lc_offsets_t *o, int32_t partition)
+{
+    return partition >= 0 && partition < o->nparts ? o->parts[partition].committed : -1;
+}
+
+/* The broker's answer: acknowledged offsets need no further commit; a failed commit leaves
+ * `committed` behind `done`, so the next call sends it again. */
+static void note_result(lc_offsets_t *o, rd_kafka_resp_err_t err,
+                        const rd_kafka_topic_partition_list_t *offs)
+{
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;   /* nothing was left to commit */
+    if (o->on_result)
+        o->on_result(o->ctx, err);
+    for (int i = 0; !err && offs && i < offs->cnt; i++) {
+        const rd_kafka_topic_partition_t *e = &offs->elems[i];
+        if (e->err || e->partition < 0 || e->partition >= o->nparts || strcmp(e->topic, o->topic))
+            continue;
+        partition_t *part = &o->parts[e->partition];
+        if (part->assigned && e->offset > part->committed) {
+            part->committed = e->offset;
+            LC_DEBUG("offsets", "committed [%" PRId32 "] offset %" PRId64, e->partition, e->offset);
+        }
+    }
+}
+
+static void commit_result_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    lc_offsets_t *o = opaque;
+    o->inflight = false;
+    note_result(o, err, offsets);
+}
+
+void lc_offsets_serve(lc_offsets_t *o, int timeout_ms)
+{
+    if (o->results)
+        rd_kafka_queue_poll_callback(o->results, timeout_ms);
+}
+
+bool lc_offsets_commit_inflight(const lc_offsets_t *o)
+{
+    return o->inflight;
+}
+
+void lc_offsets_commit(lc_offsets_t *o, const rd_kafka_topic_partition_list_t *only, bool sync)
+{
+    if (!o->consumer)
+        return;
+    if (sync) {
+        for (int i = 0; o->inflight && i < 300; i++)   /* bounded: 30 s */
+            lc_offsets_serve(o, 100);
+    } else if (o->inflight) {
+        return;
+    }
+    rd_kafka_topic_partition_list_t *offs = rd_kafka_topic_partition_list_new(8);
+    for (int id = 0; id < o->nparts; id++) {
+        partition_t *part = &o->parts[id];
+        if (!part->assigned || !selected(o, only, id))
+            continue;
+        if (lc_offsets_committable(o, id) > part->committed) {
+            rd_kafka_topic_partition_list_add(offs, o->topic, id)->offset = part->done;
+            LC_DEBUG("offsets", "commit%s %s [%d] offset %" PRId64, sync ? " (sync)" : "",
+                     o->topic, id, part->done);
+        }
+    }
+    if (offs->cnt > 0) {
+        /* sync: a NULL queue makes the call wait and serve commit_result_cb itself */
+        o->inflight = !sync;
+        rd_kafka_resp_err_t err = rd_kafka_commit_queue(o->consumer, offs, sync ? NULL : o->results,
+                                                        commit_result_cb, o);
+        if (err && !sync) {
+            o->inflight = false;
+            note_result(o, err, NULL);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(offs);
+}
+
+bool lc_offsets_commit_pending(const lc_offsets_t *o, const rd_kafka_topic_partition_list_t *only)
+{
+    for (int id = 0; id < o->nparts; id++) {
+        const partition_t *part = &o->parts[id];
+        if (part->assigned && part->done > part->committed && selected(o, only, id))
+            return true;
+    }
+    return false;
+}
