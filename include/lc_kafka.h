@@ -20,11 +20,14 @@ void lc_kafka_route_logs(rd_kafka_conf_t *conf);
 
 /*
  * Waits up to timeout_ms for the cluster to answer a metadata request. Returns 0 when it
- * did; fills *input_exists / *output_exists for the two topics. -1 with errstr otherwise.
+ * did; fills *input_exists / *output_exists for the two topics. -1 with errstr otherwise,
+ * and at once when `auth_error` (a buffer the handle's error_cb fills on
+ * RD_KAFKA_RESP_ERR__AUTHENTICATION; may be NULL) holds a message: wrong credentials do not
+ * heal by waiting.
  */
 int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *output_topic,
-                          int timeout_ms, bool *input_exists, bool *output_exists,
-                          char *errstr, size_t errlen);
+                          int timeout_ms, const char *auth_error, bool *input_exists,
+                          bool *output_exists, char *errstr, size_t errlen);
 
 /* The `source` header of an output record, `<topic>/<partition>/<offset>` (SPEC §4), as
  * snprintf("%s/%d/%lld") would write it, truncated to cap - 1 bytes, without printf's cost

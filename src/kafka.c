@@ -137,18 +137,34 @@ static bool topic_in_metadata(const struct rd_kafka_metadata *md, const char *to
     return false;
 }
 
+/* Serves the handle's queued events (error_cb among them) without waiting. */
+static void serve_events(rd_kafka_t *rk)
+{
+    if (rd_kafka_type(rk) == RD_KAFKA_PRODUCER) {
+        rd_kafka_poll(rk, 0);
+        return;
+    }
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 0);   /* nothing is assigned yet */
+    if (m)
+        rd_kafka_message_destroy(m);
+}
+
 int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *output_topic,
-                          int timeout_ms, bool *input_exists, bool *output_exists,
-                          char *errstr, size_t errlen)
+                          int timeout_ms, const char *auth_error, bool *input_exists,
+                          bool *output_exists, char *errstr, size_t errlen)
 {
     int64_t deadline = lc_now_ms() + timeout_ms;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TRANSPORT;
     for (;;) {
+        serve_events(rk);
+        if (auth_error && auth_error[0])
+            return lc_err(errstr, errlen, "kafka authentication failed: %s", auth_error);
         int64_t left = deadline - lc_now_ms();
         if (left <= 0)
             break;
         const struct rd_kafka_metadata *md = NULL;
-        err = rd_kafka_metadata(rk, 1, NULL, &md, (int)(left < 5000 ? left : 5000));
+        /* short attempts, so an authentication error ends the wait within a second */
+        err = rd_kafka_metadata(rk, 1, NULL, &md, (int)(left < 1000 ? left : 1000));
         if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
             *input_exists = topic_in_metadata(md, input_topic);
             *output_exists = topic_in_metadata(md, output_topic);

@@ -40,6 +40,8 @@ typedef struct pipeline {
     uint64_t *batch_reasons;     /* per-batch reason counts, added to metrics at once */
     uint64_t batch_status[LC_STATUS__COUNT];
 
+    char auth_error[512];        /* the first authentication error (start-up gives up on it) */
+    char last_error[512];        /* the client's last error, for the start-up failure line */
     bool fatal;                  /* set by a failed delivery or a fatal client error */
     char fatal_msg[512];
     bool ready_sent;
@@ -132,6 +134,10 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         atomic_store(&p->metrics->kafka_down, 1);
+    if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !p->auth_error[0])
+        snprintf(p->auth_error, sizeof(p->auth_error), "%s", reason);   /* names no secret */
+    if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
     LC_WARN("kafka", "%s: %s", rd_kafka_err2name(err), reason);
 }
 
@@ -629,9 +635,11 @@ static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
     bool in_ok = false, out_ok = false;
     char why[512];
     if (lc_kafka_wait_cluster(p->consumer, cfg->kafka_input_topic, cfg->kafka_output_topic,
-                              cfg->kafka_startup_timeout_s * 1000, &in_ok, &out_ok,
-                              why, sizeof(why)) != 0) {
-        lc_err(errstr, errlen, "%s (kafka.brokers %s)", why, cfg->kafka_brokers);
+                              cfg->kafka_startup_timeout_s * 1000, p->auth_error, &in_ok,
+                              &out_ok, why, sizeof(why)) != 0) {
+        bool say_last = p->last_error[0] && !p->auth_error[0];   /* e.g. a refused certificate */
+        lc_err(errstr, errlen, "%s (kafka.brokers %s)%s%s", why, cfg->kafka_brokers,
+               say_last ? "; last error: " : "", say_last ? p->last_error : "");
         return LC_EXIT_UNAVAILABLE;
     }
     if (!out_ok) {

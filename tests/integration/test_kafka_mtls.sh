@@ -90,5 +90,6 @@ log "without a client certificate: exit $rc after $ms ms: $reason"
 [ "$rc" -eq 3 ] || { tail -5 "$T/lc.9.err"; fail "expected exit 3 without a client certificate, got $rc after $ms ms"; }
 [ "$ms" -lt 15000 ] || fail "exit 3 took $ms ms with kafka.startup_timeout_s 5"
 [ -n "$reason" ] || fail "no one-line reason"
+[[ "$reason" == *"last error: "*"certificate"* ]] || fail "the reason does not carry the TLS error: $reason"
 assert_clean_logs
 echo "result: PASS $N records through mutual TLS equal loggen's truth; PKCS#8, encrypted PKCS#8 and PKCS#1 keys; no certificate -> exit 3 in $ms ms"
