@@ -173,6 +173,9 @@ def main():
                       note="input timestamp → input visible")
         t.add("  CPU per million records at that rate", "CPU s/M records",
               [x["cpu_s"] / (x["count"] / 1e6) for x in ok], note="logclassify")
+        if all(x.get("broker_cores", 0) > 0 for x in ok):
+            t.add("  broker CPU during the run (it shares the machine)", "cores",
+                  [x["broker_cores"] for x in ok], note="local Kafka broker")
 
     # -- users --------------------------------------------------------------------------------
     us = load_lines(os.path.join(w, "users.jsonl"))

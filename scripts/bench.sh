@@ -321,6 +321,10 @@ if want latency; then
         done
         grep -q 'ready: consuming' "$W/lat-$run.log" || die "logclassify not ready after 60 s"
         cpu0=$(awk '{print $14 + $15}' "/proc/$lc_pid/stat")
+        # the broker's CPU over the same window: it shares this machine's cores
+        broker_pid=$(cat "${LC_STATE_DIR:-/tmp/logclassify-services}/kafka/kafka.pid" 2>/dev/null || true)
+        bcpu0=$(awk '{print $14 + $15}' "/proc/$broker_pid/stat" 2>/dev/null || echo 0)
+        t0=$(date +%s.%N)
         # shellcheck disable=SC2086  # LAT_LOGGEN_ARGS is a list of words on purpose
         "$LOGGEN" -b "$BROKERS" -t "$in" -n "$count" -r "$rate" --seed "$run" --users "$LOAD_USERS" \
             $LAT_LOGGEN_ARGS >/dev/null 2>"$W/lat-loggen-$run.err" \
@@ -329,15 +333,19 @@ if want latency; then
         wait "$lat_pid" || lat_rc=$?
         forget_pid "$lat_pid"
         cpu1=$(awk '{print $14 + $15}' "/proc/$lc_pid/stat")
+        bcpu1=$(awk '{print $14 + $15}' "/proc/$broker_pid/stat" 2>/dev/null || echo 0)
+        t1=$(date +%s.%N)
         kill -TERM "$lc_pid"
         lc_rc=0
         wait "$lc_pid" || lc_rc=$?
         forget_pid "$lc_pid"
         [ "$lat_rc" -eq 0 ] || { cat "$W/lat-$run.err" >&2; die "latency consumer got too few records (exit $lat_rc)"; }
         [ "$lc_rc" -eq 0 ] || die "logclassify exited $lc_rc on SIGTERM"
-        printf '{"run":%d,"rate":%d,"count":%d,"cpu_s":%s,"loadavg":"%s","result":%s}\n' "$run" "$rate" "$count" \
-            "$(python3 -c "import os; print(($cpu1 - $cpu0) / os.sysconf('SC_CLK_TCK'))")" "$(loadavg)" \
-            "$(tail -1 "$W/lat-$run.json")" >>"$W/latency.jsonl"
+        printf '{"run":%d,"rate":%d,"count":%d,"cpu_s":%s,"broker_cores":%s,"loadavg":"%s","result":%s}\n' \
+            "$run" "$rate" "$count" \
+            "$(python3 -c "import os; print(($cpu1 - $cpu0) / os.sysconf('SC_CLK_TCK'))")" \
+            "$(python3 -c "import os; print(($bcpu1 - $bcpu0) / os.sysconf('SC_CLK_TCK') / ($t1 - $t0))")" \
+            "$(loadavg)" "$(tail -1 "$W/lat-$run.json")" >>"$W/latency.jsonl"
         topic_delete "$in"
         topic_delete "$out"
     done

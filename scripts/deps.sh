@@ -10,7 +10,7 @@ PACKAGES=(
     # build
     build-essential pkg-config clang libclang-rt-14-dev
     librdkafka-dev libjansson-dev libyaml-dev default-libmysqlclient-dev
-    libmicrohttpd-dev libsystemd-dev libcmocka-dev
+    libmicrohttpd-dev libsystemd-dev libcmocka-dev libjemalloc-dev
     # local services and tests
     mariadb-server mariadb-client kcat openjdk-17-jre-headless maven
     openssl python3 curl

@@ -19,6 +19,9 @@ static const prop_t consumer_defaults[] = {
     {"isolation.level", "read_committed"},
     {"socket.nagle.disable", "true"},       /* 2.0.2 leaves Nagle on: costs up to 40 ms per round trip */
     {"fetch.wait.max.ms", "100"},           /* default 500 */
+    /* default 1 MB: with it the main thread waited for records 60% of the time (148k rec/s
+     * against a 195k ceiling); with 4 MB it keeps up (190k). README "Performance". */
+    {"max.partition.fetch.bytes", "4194304"},
     {"enable.partition.eof", "false"},
 };
 

@@ -1,8 +1,7 @@
 /*
  * test_offsets.c - at_least_once bookkeeping (lc_offsets, SPEC §6): an offset becomes
  * committable only when every output record up to it is acknowledged, a failed delivery is
- * never committed past, partitions are independent, revoke drops a partition's state; and
- * the `source` header formatter agrees with snprintf.
+ * never committed past, partitions are independent, revoke drops a partition's state.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,9 +13,6 @@
 
 #include <cmocka.h>
 
-#include <inttypes.h>
-
-#include "lc_kafka.h"
 #include "lc_offsets.h"
 
 static lc_offsets_t *fresh(void)
@@ -214,32 +210,6 @@ static void shuffled_reports_never_overtake(void **state)
     lc_offsets_free(o);
 }
 
-static void source_header_matches_snprintf(void **state)
-{
-    (void)state;
-    const char *topics[] = {"server-logs", "", "t", "a.b_c-d"};
-    const int32_t parts[] = {0, 3, 9, 10, 2147483647, -1, (int32_t)-2147483647 - 1};
-    const int64_t offs[] = {0, 1, 9, 10, 123456789, INT64_MAX, -1, -1001, INT64_MIN};
-    for (size_t t = 0; t < sizeof(topics) / sizeof(*topics); t++)
-        for (size_t p = 0; p < sizeof(parts) / sizeof(*parts); p++)
-            for (size_t f = 0; f < sizeof(offs) / sizeof(*offs); f++) {
-                char want[128], got[128];
-                int wn = snprintf(want, sizeof(want), "%s/%" PRId32 "/%" PRId64, topics[t],
-                                  parts[p], offs[f]);
-                int gn = lc_kafka_format_source(got, sizeof(got), topics[t], parts[p], offs[f]);
-                assert_string_equal(got, want);
-                assert_int_equal(gn, wn);
-            }
-    /* a topic too long for the buffer: truncated as snprintf truncates */
-    char longtopic[300];
-    memset(longtopic, 'x', sizeof(longtopic) - 1);
-    longtopic[sizeof(longtopic) - 1] = 0;
-    char got[64];
-    lc_kafka_format_source(got, sizeof(got), longtopic, 1, 2);
-    assert_int_equal(strlen(got), sizeof(got) - 1);
-    assert_int_equal(strspn(got, "x"), sizeof(got) - 1);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,7 +220,6 @@ int main(void)
         cmocka_unit_test(partitions_are_independent),
         cmocka_unit_test(forget_and_reassign_start_empty),
         cmocka_unit_test(shuffled_reports_never_overtake),
-        cmocka_unit_test(source_header_matches_snprintf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

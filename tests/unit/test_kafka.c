@@ -1,0 +1,134 @@
+/*
+ * test_kafka.c - the librdkafka client configuration (src/kafka.c): our low-latency and
+ * throughput defaults, the user's pass-through overriding them, the properties delivery
+ * rests on overriding the user; and the `source` header formatter agreeing with snprintf.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <inttypes.h>
+
+#include "lc_config.h"
+#include "lc_kafka.h"
+
+static lc_config_t *config(const char *yaml)
+{
+    char err[512];
+    lc_config_t *c = lc_config_load_string(yaml, "t.yaml", err, sizeof(err));
+    if (!c)
+        fail_msg("config: %s", err);
+    return c;
+}
+
+static void assert_prop(rd_kafka_conf_t *conf, const char *name, const char *want)
+{
+    char v[512];
+    size_t n = sizeof(v);
+    assert_int_equal(rd_kafka_conf_get(conf, name, v, &n), RD_KAFKA_CONF_OK);
+    if (strcmp(v, want) != 0)
+        fail_msg("%s = %s, expected %s", name, v, want);
+}
+
+static void consumer_defaults(void **state)
+{
+    (void)state;
+    char err[512];
+    lc_config_t *c = config("kafka:\n  group_id: g1\n");
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(c, err, sizeof(err));
+    assert_non_null(conf);
+    assert_prop(conf, "socket.nagle.disable", "true");
+    assert_prop(conf, "fetch.wait.max.ms", "100");
+    assert_prop(conf, "max.partition.fetch.bytes", "4194304");
+    assert_prop(conf, "isolation.level", "read_committed");
+    assert_prop(conf, "auto.offset.reset", "smallest");   /* librdkafka's name for earliest */
+    assert_prop(conf, "group.id", "g1");
+    assert_prop(conf, "enable.auto.commit", "false");
+    assert_prop(conf, "enable.auto.offset.store", "false");
+    rd_kafka_conf_destroy(conf);
+    lc_config_free(c);
+}
+
+static void producer_defaults(void **state)
+{
+    (void)state;
+    char err[512];
+    lc_config_t *c = config("delivery: exactly_once\nkafka:\n  transactional_id: tx-9\n");
+    rd_kafka_conf_t *conf = lc_kafka_producer_conf(c, err, sizeof(err));
+    assert_non_null(conf);
+    assert_prop(conf, "linger.ms", "2");
+    assert_prop(conf, "socket.nagle.disable", "true");
+    assert_prop(conf, "enable.idempotence", "true");
+    assert_prop(conf, "acks", "-1");            /* librdkafka's spelling of all */
+    assert_prop(conf, "transactional.id", "tx-9");
+    rd_kafka_conf_destroy(conf);
+    lc_config_free(c);
+}
+
+/* A user's tuning wins over our defaults; the guarantees win over the user. */
+static void pass_through_and_forced(void **state)
+{
+    (void)state;
+    char err[512];
+    lc_config_t *c = config("kafka:\n"
+                            "  consumer:\n"
+                            "    max.partition.fetch.bytes: \"1048576\"\n"
+                            "    enable.auto.commit: \"true\"\n"
+                            "  producer:\n"
+                            "    linger.ms: \"20\"\n"
+                            "    acks: \"1\"\n");
+    rd_kafka_conf_t *cc = lc_kafka_consumer_conf(c, err, sizeof(err));
+    rd_kafka_conf_t *pc = lc_kafka_producer_conf(c, err, sizeof(err));
+    assert_non_null(cc);
+    assert_non_null(pc);
+    assert_prop(cc, "max.partition.fetch.bytes", "1048576");
+    assert_prop(cc, "enable.auto.commit", "false");
+    assert_prop(pc, "linger.ms", "20");
+    assert_prop(pc, "acks", "-1");
+    rd_kafka_conf_destroy(cc);
+    rd_kafka_conf_destroy(pc);
+    lc_config_free(c);
+}
+
+static void source_header_matches_snprintf(void **state)
+{
+    (void)state;
+    const char *topics[] = {"server-logs", "", "t", "a.b_c-d"};
+    const int32_t parts[] = {0, 3, 9, 10, 2147483647, -1, (int32_t)-2147483647 - 1};
+    const int64_t offs[] = {0, 1, 9, 10, 123456789, INT64_MAX, -1, -1001, INT64_MIN};
+    for (size_t t = 0; t < sizeof(topics) / sizeof(*topics); t++)
+        for (size_t p = 0; p < sizeof(parts) / sizeof(*parts); p++)
+            for (size_t f = 0; f < sizeof(offs) / sizeof(*offs); f++) {
+                char want[128], got[128];
+                int wn = snprintf(want, sizeof(want), "%s/%" PRId32 "/%" PRId64, topics[t],
+                                  parts[p], offs[f]);
+                int gn = lc_kafka_format_source(got, sizeof(got), topics[t], parts[p], offs[f]);
+                assert_string_equal(got, want);
+                assert_int_equal(gn, wn);
+            }
+    /* a topic too long for the buffer: truncated as snprintf truncates */
+    char longtopic[300];
+    memset(longtopic, 'x', sizeof(longtopic) - 1);
+    longtopic[sizeof(longtopic) - 1] = 0;
+    char got[64];
+    lc_kafka_format_source(got, sizeof(got), longtopic, 1, 2);
+    assert_int_equal(strlen(got), sizeof(got) - 1);
+    assert_int_equal(strspn(got, "x"), sizeof(got) - 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(consumer_defaults),
+        cmocka_unit_test(producer_defaults),
+        cmocka_unit_test(pass_through_and_forced),
+        cmocka_unit_test(source_header_matches_snprintf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
