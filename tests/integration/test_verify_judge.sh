@@ -5,6 +5,7 @@
 # Without this, a judge that always says "fine" would make every fault test pass. kcat
 # cannot set a record's timestamp, so every output here is also a "timestamp not kept"
 # mismatch: the test reads the judge's counters, not its exit status.
+# once-only: the judge is the same program in both builds
 . "$(dirname "$0")/lib.sh"
 topics 1
 # three inputs with one key, one with another
