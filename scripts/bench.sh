@@ -161,6 +161,28 @@ YAML
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# Busy share of all CPUs over one second, in percent (from /proc/stat; steal counts as busy).
+cpu_busy_pct() {
+    local a b
+    a=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+    sleep 1
+    b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
+    awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        busy = y[1] - x[1]; idle = y[2] - x[2];
+        printf "%d\n", busy + idle > 0 ? 100 * busy / (busy + idle) : 0 }'
+}
+
+# Waits (up to 30 s) until the machine is quiet: the classifier's time per record moves by
+# a third when a sibling vCPU is busy (a broker's background work, a database's purge).
+wait_quiet() {
+    local i busy=100
+    for i in $(seq 1 30); do
+        busy=$(cpu_busy_pct)
+        [ "$busy" -le 10 ] && break
+    done
+    say "machine ${busy}% busy before the $1"
+}
+
 # ---- set-up ------------------------------------------------------------------------------
 say "work directory $W; brokers $BROKERS; MariaDB port $MYSQL_PORT; load average $(loadavg)"
 if ! "$ROOT/scripts/services.sh" status >/dev/null 2>&1; then
@@ -220,6 +242,7 @@ if want classify; then
         [ "$mix" = bigusers ] && users=$CLASSIFY_BIG_USERS
         "$LOGGEN" --users "$users" -n "$CLASSIFY_RECORDS" --stdout --truth "$W/classify-$mix.truth.json" \
             --users-csv "$W/users-$mix.csv" "${args[@]}" >"$W/classify-$mix.jsonl" 2>/dev/null
+        wait_quiet "classifier ($mix)"
         say "classifier alone, $mix: $CLASSIFY_RECORDS records in memory, $users users, $RUNS run(s) (load $(loadavg))"
         "$BT/classify_bench" -c "$ROOT/conf/app.yaml" -r "$W/classify-$mix.jsonl" -u "$W/users-$mix.csv" \
             --runs "$RUNS" --min-time "$CLASSIFY_MIN_TIME" --label "$mix" >"$W/classify-$mix.out"
