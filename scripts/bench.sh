@@ -169,7 +169,7 @@ cpu_busy_pct() {
     b=$(awk '/^cpu /{print $2+$3+$4+$7+$8+$9, $5+$6}' /proc/stat)
     awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
         busy = y[1] - x[1]; idle = y[2] - x[2];
-        printf "%d\n", busy + idle > 0 ? 100 * busy / (busy + idle) : 0 }'
+        printf "%d\n", (busy + idle > 0 ? 100 * busy / (busy + idle) : 0) }'
 }
 
 # Waits (up to 30 s) until the machine is quiet: the classifier's time per record moves by
