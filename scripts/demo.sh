@@ -55,6 +55,11 @@ while :; do
 done
 elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 echo
+# the lag gauge follows within a fraction of a second; wait for it (at most 5 s)
+for _ in $(seq 1 25); do
+    curl -s http://127.0.0.1:9108/metrics 2>/dev/null | grep -qx 'logclassify_consumer_lag 0' && break
+    sleep 0.2
+done
 curl -s http://127.0.0.1:9108/metrics >"$WORK/metrics.txt" 2>/dev/null || true
 kill -TERM "$LC_PID"; rc=0; wait "$LC_PID" || rc=$?; LC_PID=""
 echo "  logclassify stopped on SIGTERM with exit status $rc after $((elapsed_ms / 1000)).$(printf %03d $((elapsed_ms % 1000)))s (start-up included)"

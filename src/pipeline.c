@@ -46,6 +46,7 @@ typedef struct pipeline {
     char fatal_msg[512];
     bool ready_sent;
     int64_t next_stats_ms;
+    int64_t next_lag_ms;         /* the lag gauge is refreshed from cached watermarks then */
     int64_t next_commit_ms;      /* at_least_once: the next async commit is due then */
     int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
     uint64_t stats_records_prev;
@@ -542,9 +543,12 @@ static void housekeeping(pipeline_t *p)
             p->hooks->ready(p->hooks->ctx);
     }
     probe_kafka_if_down(p, now);
+    if (now >= p->next_lag_ms) {   /* no network: positions and fetch-updated watermarks */
+        update_lag(p);
+        p->next_lag_ms = now + 200;
+    }
     if (now < p->next_stats_ms)
         return;
-    update_lag(p);
     int interval = p->cfg->log_stats_interval_s;
     if (interval > 0 && now - p->stats_prev_ms >= (int64_t)interval * 1000)
         log_stats(p, now);
