@@ -41,7 +41,6 @@ static struct {
     const lc_config_t *cfg;
     rd_kafka_t *consumer, *producer;
     lc_offsets_t *offsets;        /* the pipeline's at_least_once bookkeeping and commits */
-    int64_t next_commit_ms;
     rd_kafka_topic_t *out;
     rd_kafka_message_t **batch;
     int batch_len;
@@ -56,16 +55,6 @@ static void commit_result(void *ctx, rd_kafka_resp_err_t err)
         LC_WARN("passthrough", "offset commit failed: %s", rd_kafka_err2str(err));
 }
 
-/* The pipeline's commit_if_due: one async commit at most every batch.commit_interval_ms. */
-static void commit_if_due(void)
-{
-    int64_t now = lc_now_ms();
-    lc_offsets_serve(P.offsets, 0);
-    if (lc_offsets_commit_inflight(P.offsets) || now < P.next_commit_ms)
-        return;
-    lc_offsets_commit(P.offsets, NULL, false);
-    P.next_commit_ms = now + P.cfg->batch_commit_interval_ms;
-}
 
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
@@ -235,7 +224,8 @@ int main(int argc, char **argv)
         return 1;
     }
     rd_kafka_poll_set_consumer(P.consumer);
-    if (!(P.offsets = lc_offsets_new(P.consumer, cfg->kafka_input_topic, commit_result, NULL))) {
+    if (!(P.offsets = lc_offsets_new(P.consumer, cfg->kafka_input_topic, cfg->batch_commit_interval_ms,
+                                     commit_result, NULL))) {
         fprintf(stderr, "passthrough: out of memory\n");
         return 1;
     }
@@ -257,7 +247,7 @@ int main(int argc, char **argv)
             rd_kafka_message_destroy(P.batch[i]);
         P.batch_len = 0;
         rd_kafka_poll(P.producer, 0);       /* the pipeline's housekeeping */
-        commit_if_due();                    /* also when no new batch came */
+        lc_offsets_tick(P.offsets, lc_now_ms());   /* also when no new batch came */
     }
     int64_t deadline = lc_now_ms() + 60000;
     while (rd_kafka_outq_len(P.producer) > 0 && lc_now_ms() < deadline)

@@ -29,8 +29,9 @@ typedef struct lc_segment lc_segment_t;
 /* Told of every commit result (err 0: acknowledged); for metrics and logs. May be NULL. */
 typedef void (*lc_commit_result_fn)(void *ctx, rd_kafka_resp_err_t err);
 
-/* `consumer` NULL: bookkeeping only, commits are never sent (unit tests). */
-lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic,
+/* `consumer` NULL: bookkeeping only, commits are never sent (unit tests). Async commits go
+ * out at most every commit_interval_ms (lc_offsets_tick). */
+lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic, int commit_interval_ms,
                              lc_commit_result_fn on_result, void *ctx);
 void lc_offsets_free(lc_offsets_t *o);
 
@@ -59,6 +60,11 @@ int64_t lc_offsets_committed(const lc_offsets_t *o, int32_t partition);
 void lc_offsets_commit(lc_offsets_t *o, const rd_kafka_topic_partition_list_t *only, bool sync);
 /* Serves commit results, waiting up to timeout_ms for one. */
 void lc_offsets_serve(lc_offsets_t *o, int timeout_ms);
+/* Called after every batch and when none came: serves commit results, then commits async
+ * when the interval has passed since the last one. A commit per small batch cost the broker
+ * an OffsetCommit and a __consumer_offsets write each; a crash re-reads at most one interval
+ * more, and revoke and stop still commit synchronously. */
+void lc_offsets_tick(lc_offsets_t *o, int64_t now_ms);
 bool lc_offsets_commit_inflight(const lc_offsets_t *o);
 /* Something committable in these partitions is not acknowledged yet. */
 bool lc_offsets_commit_pending(const lc_offsets_t *o, const rd_kafka_topic_partition_list_t *only);

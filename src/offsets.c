@@ -26,6 +26,8 @@ struct lc_offsets {
     rd_kafka_t *consumer;
     rd_kafka_queue_t *results;  /* results of our async commits, served by lc_offsets_serve */
     bool inflight;              /* an async commit awaits its result: send no other */
+    int interval_ms;            /* least time between two async commits */
+    int64_t next_commit_ms;     /* the next async commit is due then */
     char *topic;
     lc_commit_result_fn on_result;
     void *ctx;
@@ -66,7 +68,7 @@ static bool selected(const lc_offsets_t *o, const rd_kafka_topic_partition_list_
     return !only || rd_kafka_topic_partition_list_find(only, o->topic, id) != NULL;
 }
 
-lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic,
+lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic, int commit_interval_ms,
                              lc_commit_result_fn on_result, void *ctx)
 {
     lc_offsets_t *o = calloc(1, sizeof(*o));
@@ -75,6 +77,7 @@ lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic,
         return NULL;
     }
     o->consumer = consumer;
+    o->interval_ms = commit_interval_ms;
     o->on_result = on_result;
     o->ctx = ctx;
     if (consumer && !(o->results = rd_kafka_queue_new(consumer))) {
@@ -211,6 +214,15 @@ void lc_offsets_serve(lc_offsets_t *o, int timeout_ms)
 {
     if (o->results)
         rd_kafka_queue_poll_callback(o->results, timeout_ms);
+}
+
+void lc_offsets_tick(lc_offsets_t *o, int64_t now_ms)
+{
+    lc_offsets_serve(o, 0);
+    if (o->inflight || now_ms < o->next_commit_ms)
+        return;
+    lc_offsets_commit(o, NULL, false);
+    o->next_commit_ms = now_ms + o->interval_ms;
 }
 
 bool lc_offsets_commit_inflight(const lc_offsets_t *o)

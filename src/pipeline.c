@@ -47,7 +47,6 @@ typedef struct pipeline {
     bool ready_sent;
     int64_t next_stats_ms;
     int64_t next_lag_ms;         /* the lag gauge is refreshed from cached watermarks then */
-    int64_t next_commit_ms;      /* at_least_once: the next async commit is due then */
     int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
     uint64_t stats_records_prev;
     int64_t stats_prev_ms;
@@ -81,6 +80,11 @@ static partition_t *partition_get(pipeline_t *p, int32_t id)
         p->nparts = n;
     }
     return &p->parts[id];
+}
+
+static void partition_reset(pipeline_t *p, int32_t id)
+{
+    *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
 }
 
 /* ---- commits (at_least_once) ---------------------------------------------------------- */
@@ -171,7 +175,7 @@ static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
 {
     for (int i = 0; i < parts->cnt; i++) {
         int32_t id = parts->elems[i].partition;
-        *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
+        partition_reset(p, id);
         if (p->offsets)
             lc_offsets_assign(p->offsets, id);
     }
@@ -195,7 +199,7 @@ static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, boo
     }
     for (int i = 0; i < parts->cnt; i++) {
         int32_t id = parts->elems[i].partition;
-        *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
+        partition_reset(p, id);
         if (p->offsets)
             lc_offsets_forget(p->offsets, id);
     }
@@ -308,19 +312,26 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
     }
 }
 
-/* Classifies and produces the batch in hand; records partition positions for both modes. */
+static void note_batch_position(pipeline_t *p, const rd_kafka_message_t *m)
+{
+    partition_t *part = partition_get(p, m->partition);
+    if (part->first_in_batch < 0)
+        part->first_in_batch = m->offset;
+    part->next_in_batch = m->offset + 1;
+}
+
+/* Classifies and produces the batch in hand (exactly_once: noting where to rewind to). */
 static int produce_batch(pipeline_t *p)
 {
     lc_users_t *users = lc_users_source_acquire(p->users);
     int rc = 0;
     for (int i = 0; i < p->batch_len && rc == 0; i++) {
         rd_kafka_message_t *m = p->batch[i];
-        partition_t *part = partition_get(p, m->partition);
-        if (part->first_in_batch < 0)
-            part->first_in_batch = m->offset;
-        part->next_in_batch = m->offset + 1;
-        /* at_least_once: counted as pending until its delivery report */
-        lc_segment_t *seg = p->offsets ? lc_offsets_add(p->offsets, m->partition, m->offset) : NULL;
+        lc_segment_t *seg = NULL;
+        if (p->eos)
+            note_batch_position(p, m);   /* where to rewind to after an abort */
+        else   /* counted as pending until its delivery report */
+            seg = lc_offsets_add(p->offsets, m->partition, m->offset);
         lc_verdict_t v;
         lc_buf_reset(&p->out);
         lc_classify(p->classifier, users, m->payload, m->len, m->payload != NULL, &v, &p->out);
@@ -446,21 +457,6 @@ static int run_batch_alo(pipeline_t *p)
     return rc;
 }
 
-/*
- * Commits the acknowledged prefix at most every batch.commit_interval_ms (housekeeping calls
- * this after every batch and when none came). A commit per small batch cost the broker an
- * OffsetCommit request and a __consumer_offsets write each, hundreds a second at full speed;
- * a crash re-reads at most one interval more. Revoke and stop still commit synchronously.
- */
-static void commit_if_due(pipeline_t *p, int64_t now)
-{
-    lc_offsets_serve(p->offsets, 0);
-    if (lc_offsets_commit_inflight(p->offsets) || now < p->next_commit_ms)
-        return;
-    lc_offsets_commit(p->offsets, NULL, false);
-    p->next_commit_ms = now + p->cfg->batch_commit_interval_ms;
-}
-
 /* ---- the loop ------------------------------------------------------------------------- */
 
 static void discard_batch_counts(pipeline_t *p)
@@ -531,8 +527,8 @@ static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
     int64_t now = lc_now_ms();
-    if (!p->eos)
-        commit_if_due(p, now);
+    if (p->offsets)
+        lc_offsets_tick(p->offsets, now);
     if (p->hooks && p->hooks->tick)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && atomic_load(&p->metrics->consuming)) {
@@ -620,7 +616,8 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
     }
     rd_kafka_poll_set_consumer(rk);
     if (!p->eos &&
-        !(p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic, commit_result, p))) {
+        !(p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic,
+                                          p->cfg->batch_commit_interval_ms, commit_result, p))) {
         lc_err(errstr, errlen, "out of memory");
         rd_kafka_destroy(rk);
         return NULL;

@@ -17,7 +17,7 @@
 
 static lc_offsets_t *fresh(void)
 {
-    lc_offsets_t *o = lc_offsets_new(NULL, "in", NULL, NULL);
+    lc_offsets_t *o = lc_offsets_new(NULL, "in", 0, NULL, NULL);
     assert_non_null(o);
     lc_offsets_assign(o, 0);
     lc_offsets_assign(o, 1);
@@ -155,7 +155,7 @@ static void shuffled_reports_never_overtake(void **state)
 {
     (void)state;
     enum { N = 200000, PARTS = 4, BATCH = 37 };
-    lc_offsets_t *o = lc_offsets_new(NULL, "in", NULL, NULL);
+    lc_offsets_t *o = lc_offsets_new(NULL, "in", 0, NULL, NULL);
     for (int p = 0; p < PARTS; p++)
         lc_offsets_assign(o, p);
     lc_segment_t **segs = malloc(N * sizeof(*segs));
