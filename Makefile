@@ -38,11 +38,15 @@ ALLOC_LIBS := $(shell pkg-config --libs jemalloc 2>/dev/null || echo -ljemalloc)
 endif
 LDLIBS  += $(ALLOC_LIBS) $(PKG_LIBS) -lm
 
-# Every src/*.c but the programs' mains goes into one static library.
-PROG_SRCS := src/main.c src/loggen.c
+# Every src/*.c but the program's main goes into one static library.
+PROG_SRCS := src/main.c
 LIB_SRCS  := $(filter-out $(PROG_SRCS),$(wildcard src/*.c))
 LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
 LIB       := $(BUILD)/liblogclassify.a
+
+# loggen, the test-record generator: its own files in src/loggen/, linked with the library.
+LOGGEN_SRCS := $(wildcard src/loggen/*.c)
+LOGGEN_OBJS := $(LOGGEN_SRCS:src/loggen/%.c=$(BUILD)/obj/loggen/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -55,6 +59,10 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+$(BUILD)/obj/loggen/%.o: src/loggen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^
@@ -62,7 +70,7 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/logclassify: $(BUILD)/obj/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/loggen: $(BUILD)/obj/loggen.o $(LIB)
+$(BUILD)/loggen: $(LOGGEN_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
@@ -124,4 +132,4 @@ install: all
 
 -include tests/fuzz/fuzz.mk bench/bench.mk
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/obj/loggen.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(LOGGEN_OBJS:.o=.d)
