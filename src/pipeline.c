@@ -368,11 +368,23 @@ static rd_kafka_topic_partition_list_t *batch_positions(pipeline_t *p, bool rewi
     return l;
 }
 
-/* After an abort: read the batch's records again from where the batch started. */
+/* After an abort: read the batch's records again from where the batch started.
+ *
+ * The seek is asynchronous. Asking for it already raises the partition's version barrier, so
+ * records fetched before it are never returned by a later poll, and the fetcher restarts at
+ * the rewound offset when it serves the request. Waiting for that buys nothing, and
+ * librdkafka 2.0.2 reads the wait in the wrong unit (librdkafka#4230: 10,000 ms becomes
+ * 10 ms), so a synchronous seek during a rebalance failed "timed out" and stopped the
+ * service. A partition that is being let go ignores the seek; its next owner starts from the
+ * last committed transaction, which is where the rewind points too. */
 static void rewind_batch(pipeline_t *p)
 {
     rd_kafka_topic_partition_list_t *l = batch_positions(p, true);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 10000);
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return;
+    }
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 0);
     if (e) {
         set_fatal(p, "cannot rewind after abort: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
