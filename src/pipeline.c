@@ -305,6 +305,13 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             rd_kafka_poll(p->producer, 50);
             continue;
         }
+        if (err == RD_KAFKA_RESP_ERR__STATE && p->eos) {
+            /* The transaction failed under the batch (e.g. a refused AddPartitionsToTxn):
+             * an abortable error; run_batch_eos aborts and rewinds. A fatal one is _FATAL. */
+            LC_WARN("pipeline", "transaction failed while producing output of %s; aborting it",
+                    source);
+            return -1;
+        }
         lc_segment_done(seg, false);
         atomic_fetch_add(&p->metrics->produce_errors, 1);
         set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
@@ -392,6 +399,20 @@ static void rewind_batch(pipeline_t *p)
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* Aborts the open transaction and rewinds its batch: 1, or -1 when the abort failed. */
+static int abort_and_rewind(pipeline_t *p)
+{
+    rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
+    if (ae) {
+        set_fatal(p, "abort_transaction failed: %s", rd_kafka_error_string(ae));
+        rd_kafka_error_destroy(ae);
+        return -1;
+    }
+    atomic_fetch_add(&p->metrics->transactions_aborted, 1);
+    rewind_batch(p);
+    return p->fatal ? -1 : 1;
+}
+
 /* Returns 0 when committed, 1 when aborted (and rewound), -1 on a fatal error. */
 static int handle_txn_error(pipeline_t *p, rd_kafka_error_t *e, const char *what)
 {
@@ -399,16 +420,7 @@ static int handle_txn_error(pipeline_t *p, rd_kafka_error_t *e, const char *what
     if (rd_kafka_error_txn_requires_abort(e)) {
         LC_WARN("pipeline", "%s: %s: aborting the transaction and rewinding", what,
                 rd_kafka_error_string(e));
-        rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
-        if (ae) {
-            set_fatal(p, "abort_transaction failed: %s", rd_kafka_error_string(ae));
-            rd_kafka_error_destroy(ae);
-            rc = -1;
-        } else {
-            atomic_fetch_add(&p->metrics->transactions_aborted, 1);
-            rewind_batch(p);
-            rc = p->fatal ? -1 : 1;
-        }
+        rc = abort_and_rewind(p);
     } else {
         set_fatal(p, "%s: %s", what, rd_kafka_error_string(e));
         rc = -1;
@@ -448,15 +460,8 @@ static int run_batch_eos(pipeline_t *p)
         rd_kafka_error_destroy(e);
         return -1;
     }
-    if (produce_batch(p) != 0) {
-        if (p->fatal)
-            return -1;
-        rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
-        if (ae)
-            rd_kafka_error_destroy(ae);
-        rewind_batch(p);
-        return 1;
-    }
+    if (produce_batch(p) != 0)
+        return p->fatal ? -1 : abort_and_rewind(p);
     return commit_transaction(p);
 }
 
