@@ -1,34 +1,31 @@
 /*
- * config.c - the configuration file: one table of keys drives parsing, defaults,
- * validation, `--help` (lc_config_describe) and `--check-config` (lc_config_dump).
+ * config.c - the configuration file: the table of keys, and loading a file with it (parsing,
+ * defaults, validation, ${ENV} substitution, the password file). The `schema:` section is in
+ * config_schema.c; `--check-config`'s dump (lc_config_dump) and `--help`'s table of keys
+ * (lc_config_describe) are in config_dump.c; what the three share is in config_internal.h.
  *
  * The YAML file is read with libyaml's document API, so every node keeps its line. The tree
  * is walked with dotted names ("batch.max_records"); YAML nesting and dots in a key are the
  * same thing ("batch: {max_records: 1}" == "batch.max_records: 1"). Each name is looked up
- * in keys[]: a name that is a proper prefix of table names is a section (a mapping), a name
- * in the table is a value, anything else is an unknown key. kafka.consumer / kafka.producer
- * are free-form maps passed through to librdkafka. `schema` is a list of field maps whose
- * attributes come from a second small table, attrs[].
+ * in cfg_keys[]: a name that is a proper prefix of table names is a section (a mapping), a
+ * name in the table is a value, anything else is an unknown key. kafka.consumer /
+ * kafka.producer are free-form maps passed through to librdkafka. `schema` is a list of field
+ * maps whose attributes come from a second small table, cfg_attrs[] (config_schema.c).
  *
  * Every error is "FILE:LINE: message". Values that may be secret are never echoed in a
  * message. Memory: like lc_buf_t, allocation failure aborts (see lc_common.h).
  */
-#include "lc_config.h"
+#include "config_internal.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <yaml.h>
 
 #define CONFIG_MAX_BYTES (16u << 20)     /* a configuration file larger than this is refused */
 #define PASSWORD_MAX_BYTES (64u << 10)   /* same for mysql.password_file */
-#define MASK "********"
 
 /* Enum fields of lc_config_t are written through an int lvalue. */
 _Static_assert(sizeof(lc_delivery_t) == sizeof(int), "lc_delivery_t must be int-sized");
@@ -36,36 +33,6 @@ _Static_assert(sizeof(lc_status_t) == sizeof(int), "lc_status_t must be int-size
 
 /* ------------------------------------------------------------------------------------ */
 /* The table of keys                                                                      */
-
-typedef enum key_kind {
-    K_STRING,   /* char * */
-    K_INT,      /* int, min..max */
-    K_LONG,     /* long long, min..max */
-    K_BOOL,     /* bool */
-    K_ENUM,     /* one of choices: stored as values[i] (int) or, without values, as char * */
-    K_PROPS,    /* lc_kv_t * + size_t count: librdkafka properties passed through */
-    K_SCHEMA,   /* lc_field_def_t * + size_t count */
-} key_kind_t;
-
-enum key_flags {
-    F_SECRET = 1u << 0,     /* masked in dumps, never echoed */
-    F_NONEMPTY = 1u << 1,   /* "" is refused */
-    F_IDENT = 1u << 2,      /* [A-Za-z0-9_]+ (SQL identifiers) */
-    F_HOSTPORT = 1u << 3,   /* "" or host:port */
-};
-
-typedef struct key_def {
-    const char *name;            /* dotted name */
-    key_kind_t kind;
-    const char *def;             /* default, written as in the file (NULL for PROPS/SCHEMA) */
-    long long min, max;          /* K_INT, K_LONG */
-    const char *const *choices;  /* K_ENUM, NULL-terminated */
-    const int *values;           /* K_ENUM: the int stored for choices[i]; NULL: a string */
-    unsigned flags;
-    size_t off;                  /* offsetof the value in lc_config_t */
-    size_t count_off;            /* K_PROPS, K_SCHEMA: offsetof the element count */
-    const char *desc;            /* one line */
-} key_def_t;
 
 static const char *const delivery_choices[] = {"at_least_once", "exactly_once", NULL};
 static const int delivery_values[] = {LC_DELIVERY_AT_LEAST_ONCE, LC_DELIVERY_EXACTLY_ONCE};
@@ -89,7 +56,7 @@ static const char *const level_choices[] = {"error", "warn", "info", "debug", NU
     {.name = n, .kind = K_PROPS, .off = OFF(f), .count_off = OFF(cnt), .desc = ds}
 
 /* Keys of one section stay together: the dump opens each section once. */
-static const key_def_t keys[] = {
+const key_def_t cfg_keys[] = {
     STR("kafka.brokers", kafka_brokers, "127.0.0.1:9092", F_NONEMPTY,
         "Bootstrap brokers, comma-separated host:port."),
     STR("kafka.group_id", kafka_group_id, "logclassify", F_NONEMPTY,
@@ -167,73 +134,13 @@ static const key_def_t keys[] = {
      .desc = "Record fields and their checks; without it the default schema applies."},
 };
 
-#define NKEYS LC_ARRAY_SIZE(keys)
-
-/* Attributes of one schema field. */
-typedef enum attr_id { A_NAME, A_TYPE, A_REQUIRED, A_MAX_LENGTH, A_ENUM, A_PATTERN } attr_id_t;
-
-static const struct attr_def {
-    const char *name;
-    const char *type;
-    const char *def;    /* NULL: required; "": no default */
-    const char *desc;
-} attrs[] = {
-    [A_NAME] = {"name", "string", NULL, "Member name in the record."},
-    [A_TYPE] = {"type", "string, integer, number, boolean or timestamp", NULL,
-                "Accepted values (SPEC section 3)."},
-    [A_REQUIRED] = {"required", "boolean", "true", "An absent optional field is not checked."},
-    [A_MAX_LENGTH] = {"max_length", "integer >= 0", "",
-                      "Longest string, in Unicode code points."},
-    [A_ENUM] = {"enum", "list of strings", "", "Allowed values (exact match)."},
-    [A_PATTERN] = {"pattern", "string", "",
-                   "POSIX extended regex the whole value must match."},
-};
-
-/* The default schema (SPEC section 3): every field required. */
-static const struct {
-    const char *name;
-    lc_field_type_t type;
-} default_fields[] = {
-    {"event_id", LC_FT_STRING},       {"account_id", LC_FT_INTEGER},
-    {"event_type", LC_FT_STRING},     {"device", LC_FT_STRING},
-    {"location_country", LC_FT_STRING}, {"event_timestamp", LC_FT_TIMESTAMP},
-};
+_Static_assert(LC_ARRAY_SIZE(cfg_keys) == CFG_NKEYS,
+               "CFG_NKEYS in config_internal.h must be the number of keys");
 
 /* ------------------------------------------------------------------------------------ */
 /* Small helpers                                                                          */
 
-typedef struct ctx {
-    yaml_document_t *doc;
-    const char *name;          /* file name for messages */
-    lc_config_t *c;
-    int set_line[NKEYS];       /* line that set each key; 0 = default */
-    char *errstr;
-    size_t errlen;
-} ctx_t;
-
-static void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-/* Writes "FILE:LINE: message" (or "FILE: message" when line is 0) and returns -1. */
-__attribute__((format(printf, 3, 4)))
-static int fail(ctx_t *x, int line, const char *fmt, ...)
+int cfg_fail(ctx_t *x, int line, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -250,27 +157,21 @@ static void *field_ptr(lc_config_t *c, size_t off)
     return (char *)c + off;
 }
 
-static const void *cfield_ptr(const lc_config_t *c, size_t off)
-{
-    return (const char *)c + off;
-}
-
 static int key_index(const char *name)
 {
-    for (size_t i = 0; i < NKEYS; i++)
-        if (strcmp(keys[i].name, name) == 0)
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+        if (strcmp(cfg_keys[i].name, name) == 0)
             return (int)i;
     return -1;
 }
 
-static int key_line(const ctx_t *x, const char *name)
+int cfg_key_line(const ctx_t *x, const char *name)
 {
     int i = key_index(name);
     return i < 0 ? 0 : x->set_line[i];
 }
 
-/* Joins a NULL-terminated list with ", ". */
-static void join_choices(const char *const *ch, char *buf, size_t n)
+void cfg_join_choices(const char *const *ch, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -282,9 +183,7 @@ static void join_choices(const char *const *ch, char *buf, size_t n)
     }
 }
 
-/* Decimal integer: optional sign, digits, nothing else. 0 ok, -1 not an integer,
- * 1 does not fit in a long long. */
-static int parse_ll(const char *s, long long *out)
+int cfg_parse_ll(const char *s, long long *out)
 {
     const char *p = s;
     if (*p == '+' || *p == '-')
@@ -302,7 +201,7 @@ static int parse_ll(const char *s, long long *out)
     return 0;
 }
 
-static int parse_bool(const char *s, bool *out)
+int cfg_parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on"};
     static const char *const no[] = {"false", "no", "off"};
@@ -347,7 +246,7 @@ static bool is_hostport(const char *s)
                 return false;
     }
     long long port;
-    if (colon[1] == '+' || colon[1] == '-' || parse_ll(colon + 1, &port) != 0)
+    if (colon[1] == '+' || colon[1] == '-' || cfg_parse_ll(colon + 1, &port) != 0)
         return false;
     return port >= 1 && port <= 65535;
 }
@@ -386,24 +285,9 @@ static int slurp(const char *path, size_t max, char **out, size_t *len)
 /* ------------------------------------------------------------------------------------ */
 /* YAML nodes                                                                             */
 
-static yaml_node_t *node_at(const ctx_t *x, int id)
-{
-    return yaml_document_get_node(x->doc, id);
-}
-
-static int line_of(const yaml_node_t *n)
-{
-    return (int)n->start_mark.line + 1;
-}
-
-static const char *text_of(const yaml_node_t *n)
-{
-    return (const char *)n->data.scalar.value;
-}
-
 static bool is_null(const yaml_node_t *n);
 
-static const char *kind_word(const yaml_node_t *n)
+const char *cfg_kind_word(const yaml_node_t *n)
 {
     if (is_null(n))
         return "nothing";
@@ -451,11 +335,11 @@ static int subst_one(ctx_t *x, const char *label, int line, const char *in, cons
     }
     size_t nlen = (size_t)((sep ? sep : end) - in);
     if (!is_env_name(in, nlen))
-        return fail(x, line, "%s: bad variable reference (write ${NAME} or ${NAME:-default})",
-                    label);
+        return cfg_fail(x, line, "%s: bad variable reference (write ${NAME} or ${NAME:-default})",
+                        label);
     char name[256];
     if (nlen >= sizeof(name))
-        return fail(x, line, "%s: variable name too long", label);
+        return cfg_fail(x, line, "%s: variable name too long", label);
     memcpy(name, in, nlen);
     name[nlen] = '\0';
     const char *val = getenv(name);
@@ -464,7 +348,7 @@ static int subst_one(ctx_t *x, const char *label, int line, const char *in, cons
         return 0;
     }
     if (!val)
-        return fail(x, line, "%s: ${%s} is not set", label, name);
+        return cfg_fail(x, line, "%s: ${%s} is not set", label, name);
     lc_buf_puts(b, val);
     return 0;
 }
@@ -485,8 +369,8 @@ static int expand_env(ctx_t *x, const char *label, const char *s, int line, char
         const char *end = strchr(d + 2, '}');
         if (!end) {
             lc_buf_free(&b);
-            return fail(x, line, "%s: unterminated '${' (write ${NAME} or ${NAME:-default})",
-                        label);
+            return cfg_fail(x, line, "%s: unterminated '${' (write ${NAME} or ${NAME:-default})",
+                            label);
         }
         if (subst_one(x, label, line, d + 2, end, &b) < 0) {
             lc_buf_free(&b);
@@ -499,19 +383,17 @@ static int expand_env(ctx_t *x, const char *label, const char *s, int line, char
     return 0;
 }
 
-/* Reads a scalar value (env-expanded; YAML null reads as "") into *out (caller frees).
- * kline: the key's line, named when the value is not a scalar. */
-static int scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
-                        char **out)
+int cfg_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
+                     char **out)
 {
     if (vn->type != YAML_SCALAR_NODE)
-        return fail(x, kline, "%s: expected a single value, got %s", label, kind_word(vn));
+        return cfg_fail(x, kline, "%s: expected a single value, got %s", label, cfg_kind_word(vn));
     if (is_null(vn)) {
         *out = xstrdup("");
         return 0;
     }
     if (strlen(text_of(vn)) != vn->data.scalar.length)
-        return fail(x, line_of(vn), "%s: the value contains a NUL character", label);
+        return cfg_fail(x, line_of(vn), "%s: the value contains a NUL character", label);
     return expand_env(x, label, text_of(vn), line_of(vn), out);
 }
 
@@ -521,24 +403,24 @@ static int scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int 
 static int check_string(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     if ((k->flags & (F_NONEMPTY | F_IDENT)) && !*v)
-        return fail(x, line, "%s: must not be empty", k->name);
+        return cfg_fail(x, line, "%s: must not be empty", k->name);
     if ((k->flags & F_IDENT) && !is_identifier(v))
-        return fail(x, line, "%s: '%s' is not a valid identifier (letters, digits and _ only)",
-                    k->name, v);
+        return cfg_fail(x, line, "%s: '%s' is not a valid identifier (letters, digits and _ only)",
+                        k->name, v);
     if ((k->flags & F_HOSTPORT) && *v && !is_hostport(v))
-        return fail(x, line, "%s: expected host:port (port 1..65535) or \"\", got '%s'",
-                    k->name, v);
+        return cfg_fail(x, line, "%s: expected host:port (port 1..65535) or \"\", got '%s'",
+                        k->name, v);
     return 0;
 }
 
 static int set_number(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     long long n = 0;
-    int rc = parse_ll(v, &n);
+    int rc = cfg_parse_ll(v, &n);
     if (rc < 0)
-        return fail(x, line, "%s: expected an integer, got '%s'", k->name, v);
+        return cfg_fail(x, line, "%s: expected an integer, got '%s'", k->name, v);
     if (rc > 0 || n < k->min || n > k->max)
-        return fail(x, line, "%s: %s is out of range (%lld..%lld)", k->name, v, k->min, k->max);
+        return cfg_fail(x, line, "%s: %s is out of range (%lld..%lld)", k->name, v, k->min, k->max);
     if (k->kind == K_INT)
         *(int *)field_ptr(x->c, k->off) = (int)n;
     else
@@ -561,8 +443,8 @@ static int set_enum(ctx_t *x, const key_def_t *k, const char *v, int line)
         return 0;
     }
     char list[256];
-    join_choices(k->choices, list, sizeof(list));
-    return fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
+    cfg_join_choices(k->choices, list, sizeof(list));
+    return cfg_fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
 }
 
 /* Sets a scalar key from its text (a default or a file value); v is copied. */
@@ -582,22 +464,22 @@ static int set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
         return set_number(x, k, v, line);
     case K_BOOL: {
         bool b;
-        if (parse_bool(v, &b) < 0)
-            return fail(x, line, "%s: expected true or false, got '%s'", k->name, v);
+        if (cfg_parse_bool(v, &b) < 0)
+            return cfg_fail(x, line, "%s: expected true or false, got '%s'", k->name, v);
         *(bool *)field_ptr(x->c, k->off) = b;
         return 0;
     }
     case K_ENUM:
         return set_enum(x, k, v, line);
     default:
-        return fail(x, line, "%s: not a single value", k->name);
+        return cfg_fail(x, line, "%s: not a single value", k->name);
     }
 }
 
 static int apply_defaults(ctx_t *x)
 {
-    for (size_t i = 0; i < NKEYS; i++)
-        if (keys[i].def && set_scalar(x, &keys[i], keys[i].def, 0) < 0)
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+        if (cfg_keys[i].def && set_scalar(x, &cfg_keys[i], cfg_keys[i].def, 0) < 0)
             return -1;
     return 0;
 }
@@ -622,12 +504,12 @@ static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_n
     char label[320];
     snprintf(label, sizeof(label), "%s.%s", k->name, pkey);
     if (!*pkey)
-        return fail(x, line_of(kn), "%s: empty property name", k->name);
+        return cfg_fail(x, line_of(kn), "%s: empty property name", k->name);
     const lc_kv_t *old = props_find(*arr, *n, pkey);
     if (old)
-        return fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label, old->line);
+        return cfg_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label, old->line);
     char *v;
-    if (scalar_value(x, label, vn, line_of(kn), &v) < 0)
+    if (cfg_scalar_value(x, label, vn, line_of(kn), &v) < 0)
         return -1;
     lc_kv_t *grown = realloc(*arr, (*n + 1) * sizeof(**arr));
     if (!grown) {
@@ -643,19 +525,18 @@ static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_n
 /* ------------------------------------------------------------------------------------ */
 /* Walking mappings                                                                       */
 
-/* Checks that the key of pairs[idx] is a scalar not given earlier in the same mapping. */
-static int check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
-                     const char *prefix)
+int cfg_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
+                  const char *prefix)
 {
     const yaml_node_t *kn = node_at(x, pr->key);
     if (kn->type != YAML_SCALAR_NODE)
-        return fail(x, line_of(kn), "%s%skeys must be scalars, got %s", prefix,
-                    *prefix ? ": " : "", kind_word(kn));
+        return cfg_fail(x, line_of(kn), "%s%skeys must be scalars, got %s", prefix,
+                        *prefix ? ": " : "", cfg_kind_word(kn));
     for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
         const yaml_node_t *qn = node_at(x, q->key);
         if (qn->type == YAML_SCALAR_NODE && strcmp(text_of(qn), text_of(kn)) == 0)
-            return fail(x, line_of(kn), "duplicate key '%s%s%s' (first at line %d)", prefix,
-                        *prefix ? "." : "", text_of(kn), line_of(qn));
+            return cfg_fail(x, line_of(kn), "duplicate key '%s%s%s' (first at line %d)", prefix,
+                            *prefix ? "." : "", text_of(kn), line_of(qn));
     }
     return 0;
 }
@@ -663,7 +544,7 @@ static int check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *p
 static const key_def_t *find_key(const char *full)
 {
     int i = key_index(full);
-    return i < 0 ? NULL : &keys[i];
+    return i < 0 ? NULL : &cfg_keys[i];
 }
 
 /* True when some key is below `full` ("" is the top level). */
@@ -672,8 +553,8 @@ static bool is_section(const char *full)
     size_t n = strlen(full);
     if (n == 0)
         return true;
-    for (size_t i = 0; i < NKEYS; i++)
-        if (strncmp(keys[i].name, full, n) == 0 && keys[i].name[n] == '.')
+    for (size_t i = 0; i < CFG_NKEYS; i++)
+        if (strncmp(cfg_keys[i].name, full, n) == 0 && cfg_keys[i].name[n] == '.')
             return true;
     return false;
 }
@@ -681,10 +562,11 @@ static bool is_section(const char *full)
 /* The pass-through map that `full` is a property of ("kafka.consumer.x.y"), or NULL. */
 static const key_def_t *props_parent(const char *full)
 {
-    for (size_t i = 0; i < NKEYS; i++) {
-        size_t n = strlen(keys[i].name);
-        if (keys[i].kind == K_PROPS && strncmp(full, keys[i].name, n) == 0 && full[n] == '.')
-            return &keys[i];
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        size_t n = strlen(cfg_keys[i].name);
+        if (cfg_keys[i].kind == K_PROPS && strncmp(full, cfg_keys[i].name, n) == 0 &&
+            full[n] == '.')
+            return &cfg_keys[i];
     }
     return NULL;
 }
@@ -696,8 +578,8 @@ static void child_names(const char *section, char *buf, size_t size)
     const char *last = NULL;
     size_t last_len = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < NKEYS && used < size; i++) {
-        const char *name = keys[i].name;
+    for (size_t i = 0; i < CFG_NKEYS && used < size; i++) {
+        const char *name = cfg_keys[i].name;
         if (n && (strncmp(name, section, n) != 0 || name[n] != '.'))
             continue;
         const char *child = n ? name + n + 1 : name;
@@ -726,12 +608,11 @@ static int unknown_key(ctx_t *x, const char *full, int line)
     } while (!is_section(section));
     child_names(section, names, sizeof(names));
     if (section[0])
-        return fail(x, line, "unknown key '%s' (%s has: %s)", full, section, names);
-    return fail(x, line, "unknown key '%s' (top-level keys: %s)", full, names);
+        return cfg_fail(x, line, "unknown key '%s' (%s has: %s)", full, section, names);
+    return cfg_fail(x, line, "unknown key '%s' (top-level keys: %s)", full, names);
 }
 
 static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix);
-static int parse_schema(ctx_t *x, int kline, const yaml_node_t *vn);
 
 static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
                       const yaml_node_t *vn)
@@ -739,11 +620,11 @@ static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
     if (is_null(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)
-        return fail(x, line_of(kn), "%s: expected a mapping of librdkafka properties, got %s",
-                    k->name, kind_word(vn));
+        return cfg_fail(x, line_of(kn), "%s: expected a mapping of librdkafka properties, got %s",
+                        k->name, cfg_kind_word(vn));
     for (yaml_node_pair_t *pr = vn->data.mapping.pairs.start; pr < vn->data.mapping.pairs.top;
          pr++) {
-        if (check_key(x, vn, pr, k->name) < 0)
+        if (cfg_check_key(x, vn, pr, k->name) < 0)
             return -1;
         const yaml_node_t *pk = node_at(x, pr->key);
         if (add_prop(x, k, text_of(pk), pk, node_at(x, pr->value)) < 0)
@@ -755,17 +636,17 @@ static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
 /* A key of the table: records where it was set, then reads its value. */
 static int set_entry(ctx_t *x, const key_def_t *k, const yaml_node_t *kn, const yaml_node_t *vn)
 {
-    size_t idx = (size_t)(k - keys);
+    size_t idx = (size_t)(k - cfg_keys);
     if (x->set_line[idx])
-        return fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
-                    x->set_line[idx]);
+        return cfg_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
+                        x->set_line[idx]);
     x->set_line[idx] = line_of(kn);
     if (k->kind == K_PROPS)
         return walk_props(x, k, kn, vn);
     if (k->kind == K_SCHEMA)
-        return parse_schema(x, line_of(kn), vn);
+        return cfg_parse_schema(x, line_of(kn), vn);
     char *v;
-    if (scalar_value(x, k->name, vn, line_of(kn), &v) < 0)
+    if (cfg_scalar_value(x, k->name, vn, line_of(kn), &v) < 0)
         return -1;
     int rc = set_scalar(x, k, v, line_of(vn));
     free(v);
@@ -785,7 +666,7 @@ static int walk_entry(ctx_t *x, const char *full, const yaml_node_t *kn, const y
     if (is_null(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)
-        return fail(x, line_of(kn), "%s: expected a mapping, got %s", full, kind_word(vn));
+        return cfg_fail(x, line_of(kn), "%s: expected a mapping, got %s", full, cfg_kind_word(vn));
     return walk_map(x, vn, full);
 }
 
@@ -795,197 +676,18 @@ static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix)
 {
     for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
          pr++) {
-        if (check_key(x, map, pr, prefix) < 0)
+        if (cfg_check_key(x, map, pr, prefix) < 0)
             return -1;
         const yaml_node_t *kn = node_at(x, pr->key);
         char full[256];
         int w = snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", text_of(kn));
         if (w < 0 || (size_t)w >= sizeof(full))
-            return fail(x, line_of(kn), "unknown key '%s%s%.64s...'", prefix,
-                        *prefix ? "." : "", text_of(kn));
+            return cfg_fail(x, line_of(kn), "unknown key '%s%s%.64s...'", prefix,
+                            *prefix ? "." : "", text_of(kn));
         if (walk_entry(x, full, kn, node_at(x, pr->value)) < 0)
             return -1;
     }
     return 0;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* The schema                                                                             */
-
-static int find_attr(const char *name)
-{
-    for (size_t i = 0; i < LC_ARRAY_SIZE(attrs); i++)
-        if (strcmp(attrs[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t *vn,
-                      lc_field_def_t *f)
-{
-    if (vn->type != YAML_SEQUENCE_NODE)
-        return fail(x, kline, "%s: expected a list of values, got %s", label, kind_word(vn));
-    size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-    if (n == 0)
-        return fail(x, kline, "%s: the list must not be empty", label);
-    char **vals = xcalloc(n, sizeof(*vals));
-    f->enum_values = (const char *const *)vals;
-    for (size_t j = 0; j < n; j++) {
-        char item[192];
-        snprintf(item, sizeof(item), "%s[%zu]", label, j);
-        if (scalar_value(x, item, node_at(x, vn->data.sequence.items.start[j]), kline,
-                         &vals[j]) < 0)
-            return -1;
-        f->n_enum = j + 1;
-    }
-    return 0;
-}
-
-static int set_field_type(ctx_t *x, const char *label, const char *v, int line,
-                          lc_field_def_t *f)
-{
-    if (lc_field_type_parse(v, &f->type) == 0)
-        return 0;
-    const char *names[LC_FT_TIMESTAMP + 2];
-    for (int t = 0; t <= LC_FT_TIMESTAMP; t++)
-        names[t] = lc_field_type_name((lc_field_type_t)t);
-    names[LC_FT_TIMESTAMP + 1] = NULL;
-    char list[128];
-    join_choices(names, list, sizeof(list));
-    return fail(x, line, "%s: expected one of %s, got '%s'", label, list, v);
-}
-
-/* Sets one scalar attribute from its text; takes ownership of v. */
-static int set_attr(ctx_t *x, const char *label, attr_id_t a, char *v, int line,
-                    lc_field_def_t *f)
-{
-    long long n = 0;
-    int rc = 0;
-    if ((a == A_NAME || a == A_PATTERN) && !*v) {
-        rc = fail(x, line, "%s: must not be empty", label);
-    } else if (a == A_NAME) {
-        f->name = v;
-        return 0;
-    } else if (a == A_PATTERN) {
-        f->pattern = v;
-        return 0;
-    } else if (a == A_TYPE) {
-        rc = set_field_type(x, label, v, line, f);
-    } else if (a == A_REQUIRED) {
-        if (parse_bool(v, &f->required) < 0)
-            rc = fail(x, line, "%s: expected true or false, got '%s'", label, v);
-    } else if (a == A_MAX_LENGTH) {
-        int r = parse_ll(v, &n);
-        if (r < 0)
-            rc = fail(x, line, "%s: expected an integer, got '%s'", label, v);
-        else if (r > 0 || n < 0)
-            rc = fail(x, line, "%s: %s is out of range (0..%" PRId64 ")", label, v, INT64_MAX);
-        else
-            f->max_length = n;
-    }
-    free(v);
-    return rc;
-}
-
-static int parse_field_pair(ctx_t *x, size_t i, const yaml_node_t *item,
-                            const yaml_node_pair_t *pr, lc_field_def_t *f, unsigned *seen)
-{
-    char prefix[48], label[160];
-    snprintf(prefix, sizeof(prefix), "schema[%zu]", i);
-    if (check_key(x, item, pr, prefix) < 0)
-        return -1;
-    const yaml_node_t *kn = node_at(x, pr->key), *vn = node_at(x, pr->value);
-    snprintf(label, sizeof(label), "%s.%s", prefix, text_of(kn));
-    int a = find_attr(text_of(kn));
-    if (a < 0)
-        return fail(x, line_of(kn),
-                    "unknown key '%s' (field keys: name, type, required, max_length, enum, "
-                    "pattern)", label);
-    *seen |= 1u << a;
-    if (a == A_ENUM)
-        return parse_enum(x, label, line_of(kn), vn, f);
-    char *v;
-    if (scalar_value(x, label, vn, line_of(kn), &v) < 0)
-        return -1;
-    return set_attr(x, label, (attr_id_t)a, v, line_of(vn), f);
-}
-
-static int parse_field(ctx_t *x, size_t i, const yaml_node_t *item, lc_field_def_t *f)
-{
-    f->required = true;
-    f->max_length = -1;
-    f->line = line_of(item);
-    if (item->type != YAML_MAPPING_NODE)
-        return fail(x, line_of(item), "schema[%zu]: expected a mapping (name, type, ...), got %s",
-                    i, kind_word(item));
-    unsigned seen = 0;
-    for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
-         pr < item->data.mapping.pairs.top; pr++)
-        if (parse_field_pair(x, i, item, pr, f, &seen) < 0)
-            return -1;
-    if (!(seen & (1u << A_NAME)))
-        return fail(x, line_of(item), "schema[%zu]: missing 'name'", i);
-    if (!(seen & (1u << A_TYPE)))
-        return fail(x, line_of(item), "schema[%zu] (%s): missing 'type'", i, f->name);
-    return 0;
-}
-
-static int parse_schema(ctx_t *x, int kline, const yaml_node_t *vn)
-{
-    lc_config_t *c = x->c;
-    if (vn->type != YAML_SEQUENCE_NODE)
-        return fail(x, kline, "schema: expected a list of fields, got %s", kind_word(vn));
-    size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-    c->fields = xcalloc(n, sizeof(*c->fields));
-    c->nfields = 0;
-    for (size_t i = 0; i < n; i++) {
-        lc_field_def_t *f = &c->fields[c->nfields++];
-        if (parse_field(x, i, node_at(x, vn->data.sequence.items.start[i]), f) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static void default_schema(lc_config_t *c)
-{
-    size_t n = LC_ARRAY_SIZE(default_fields);
-    c->fields = xcalloc(n, sizeof(*c->fields));
-    for (size_t i = 0; i < n; i++) {
-        c->fields[i] = (lc_field_def_t){.name = xstrdup(default_fields[i].name),
-                                        .type = default_fields[i].type,
-                                        .required = true,
-                                        .max_length = -1};
-    }
-    c->nfields = n;
-}
-
-static void free_fields(lc_field_def_t *f, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        free((char *)f[i].name);
-        free((char *)f[i].pattern);
-        for (size_t j = 0; j < f[i].n_enum; j++)
-            free((char *)f[i].enum_values[j]);
-        free((char **)f[i].enum_values);
-    }
-    free(f);
-}
-
-/* lc_schema_new names the field's line as "line N: ..." (or "N: ..."); the result is
- * "FILE:N: ...". Without a line, the `schema` key's line is used. */
-static int compile_schema(ctx_t *x)
-{
-    char msg[512];
-    x->c->schema = lc_schema_new(x->c->fields, x->c->nfields, msg, sizeof(msg));
-    if (x->c->schema)
-        return 0;
-    const char *p = strncmp(msg, "line ", 5) == 0 ? msg + 5 : msg;
-    size_t digits = strspn(p, "0123456789");
-    if (digits > 0 && p[digits] == ':') {
-        const char *rest = p + digits + 1;
-        return fail(x, atoi(p), "%s", rest + strspn(rest, " "));
-    }
-    return fail(x, key_line(x, "schema"), "schema: %s", msg);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -994,24 +696,24 @@ static int compile_schema(ctx_t *x)
 static int read_password_file(ctx_t *x)
 {
     lc_config_t *c = x->c;
-    int line = key_line(x, "mysql.password_file");
+    int line = cfg_key_line(x, "mysql.password_file");
     if (!*c->mysql_password_file)
         return 0;
     if (*c->mysql_password)
-        return fail(x, line, "mysql.password_file: mysql.password is set too (line %d); "
-                    "set only one", key_line(x, "mysql.password"));
+        return cfg_fail(x, line, "mysql.password_file: mysql.password is set too (line %d); "
+                        "set only one", cfg_key_line(x, "mysql.password"));
     char *buf;
     size_t len;
     int err = slurp(c->mysql_password_file, PASSWORD_MAX_BYTES, &buf, &len);
     if (err)
-        return fail(x, line, "mysql.password_file: cannot read '%s': %s",
-                    c->mysql_password_file, strerror(err));
+        return cfg_fail(x, line, "mysql.password_file: cannot read '%s': %s",
+                        c->mysql_password_file, strerror(err));
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         buf[--len] = '\0';
     if (strlen(buf) != len) {
         free(buf);
-        return fail(x, line, "mysql.password_file: '%s' contains a NUL byte",
-                    c->mysql_password_file);
+        return cfg_fail(x, line, "mysql.password_file: '%s' contains a NUL byte",
+                        c->mysql_password_file);
     }
     free(c->mysql_password);
     c->mysql_password = buf;
@@ -1022,15 +724,15 @@ static int finish(ctx_t *x)
 {
     lc_config_t *c = x->c;
     if (strcmp(c->output_status_field, c->output_reasons_field) == 0) {
-        int a = key_line(x, "output.status_field"), b = key_line(x, "output.reasons_field");
-        return fail(x, a > b ? a : b, "output.reasons_field and output.status_field must "
-                    "differ (both are '%s')", c->output_status_field);
+        int a = cfg_key_line(x, "output.status_field"), b = cfg_key_line(x, "output.reasons_field");
+        return cfg_fail(x, a > b ? a : b, "output.reasons_field and output.status_field must "
+                        "differ (both are '%s')", c->output_status_field);
     }
     if (read_password_file(x) < 0)
         return -1;
-    if (!key_line(x, "schema"))
-        default_schema(c);
-    return compile_schema(x);
+    if (!cfg_key_line(x, "schema"))
+        cfg_default_schema(c);
+    return cfg_compile_schema(x);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -1048,16 +750,16 @@ static int line_at_offset(const char *s, size_t len, size_t off)
 static int syntax_error(ctx_t *x, const yaml_parser_t *p, const char *yaml, size_t len)
 {
     if (p->error == YAML_MEMORY_ERROR)
-        return fail(x, 0, "out of memory while reading YAML");
+        return cfg_fail(x, 0, "out of memory while reading YAML");
     if (p->error == YAML_READER_ERROR)
-        return fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
-                    p->problem ? p->problem : "cannot read the input");
+        return cfg_fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
+                        p->problem ? p->problem : "cannot read the input");
     int line = (int)p->problem_mark.line + 1;
     if (p->context)
-        return fail(x, line, "YAML syntax error: %s %s (started at line %d)",
-                    p->problem ? p->problem : "error", p->context,
-                    (int)p->context_mark.line + 1);
-    return fail(x, line, "YAML syntax error: %s", p->problem ? p->problem : "error");
+        return cfg_fail(x, line, "YAML syntax error: %s %s (started at line %d)",
+                        p->problem ? p->problem : "error", p->context,
+                        (int)p->context_mark.line + 1);
+    return cfg_fail(x, line, "YAML syntax error: %s", p->problem ? p->problem : "error");
 }
 
 static int walk_root(ctx_t *x)
@@ -1066,8 +768,8 @@ static int walk_root(ctx_t *x)
     if (!root || is_null(root))
         return 0;
     if (root->type != YAML_MAPPING_NODE)
-        return fail(x, line_of(root), "the top level must be a mapping of keys, got %s",
-                    kind_word(root));
+        return cfg_fail(x, line_of(root), "the top level must be a mapping of keys, got %s",
+                        cfg_kind_word(root));
     return walk_map(x, root, "");
 }
 
@@ -1078,7 +780,7 @@ static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
     yaml_document_t doc;
     int rc = -1;
     if (!yaml_parser_initialize(&p))
-        return fail(x, 0, "out of memory");
+        return cfg_fail(x, 0, "out of memory");
     yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&p, &doc)) {
         rc = syntax_error(x, &p, yaml, len);
@@ -1096,7 +798,7 @@ static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
     }
     const yaml_node_t *second = yaml_document_get_root_node(&doc);
     if (second)
-        rc = fail(x, line_of(second), "only one YAML document is allowed");
+        rc = cfg_fail(x, line_of(second), "only one YAML document is allowed");
     yaml_document_delete(&doc);
 out:
     yaml_parser_delete(&p);
@@ -1155,14 +857,14 @@ void lc_config_free(lc_config_t *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < NKEYS; i++) {
-        const key_def_t *k = &keys[i];
+    for (size_t i = 0; i < CFG_NKEYS; i++) {
+        const key_def_t *k = &cfg_keys[i];
         if (k->kind == K_STRING || (k->kind == K_ENUM && !k->values))
             free(*(char **)field_ptr(c, k->off));
     }
     free_props(c->consumer_props, c->n_consumer_props);
     free_props(c->producer_props, c->n_producer_props);
-    free_fields(c->fields, c->nfields);
+    cfg_free_fields(c->fields, c->nfields);
     if (c->schema)
         lc_schema_free(c->schema);
     free(c->path);
@@ -1193,243 +895,4 @@ void lc_config_classify_opts(const lc_config_t *c, lc_classify_opts_t *out)
         .status_field = c->output_status_field,
         .reasons_field = c->output_reasons_field,
     };
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* The dump (effective configuration as YAML)                                             */
-
-/* A YAML double-quoted string. */
-static void put_quoted(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", out);
-        else if (*p == '\t')
-            fputs("\\t", out);
-        else if (*p < 0x20 || *p == 0x7f)
-            fprintf(out, "\\x%02x", *p);
-        else
-            fputc(*p, out);
-    }
-    fputc('"', out);
-}
-
-/* A mapping key: plain when it is made of safe characters, else quoted. */
-static void put_key(FILE *out, const char *s)
-{
-    bool plain = *s && isalnum((unsigned char)*s);
-    for (const char *p = s; *p && plain; p++)
-        plain = isalnum((unsigned char)*p) || strchr("._-/", *p);
-    if (plain)
-        fputs(s, out);
-    else
-        put_quoted(out, s);
-}
-
-static const char *enum_name(const key_def_t *k, int v)
-{
-    for (size_t i = 0; k->choices[i]; i++)
-        if (k->values[i] == v)
-            return k->choices[i];
-    return "?";
-}
-
-static void dump_props(FILE *out, int indent, const lc_kv_t *kv, size_t n)
-{
-    if (n == 0) {
-        fputs(" {}\n", out);
-        return;
-    }
-    fputc('\n', out);
-    for (size_t i = 0; i < n; i++) {
-        fprintf(out, "%*s", indent + 2, "");
-        put_key(out, kv[i].key);
-        fputs(": ", out);
-        put_quoted(out, lc_config_is_secret_name(kv[i].key) ? MASK : kv[i].value);
-        fputc('\n', out);
-    }
-}
-
-static void dump_field(FILE *out, const lc_field_def_t *f)
-{
-    fputs("  - name: ", out);
-    put_quoted(out, f->name);
-    fprintf(out, "\n    type: %s\n    required: %s\n", lc_field_type_name(f->type),
-            f->required ? "true" : "false");
-    if (f->max_length >= 0)
-        fprintf(out, "    max_length: %" PRId64 "\n", f->max_length);
-    if (f->n_enum) {
-        fputs("    enum: [", out);
-        for (size_t j = 0; j < f->n_enum; j++) {
-            fputs(j ? ", " : "", out);
-            put_quoted(out, f->enum_values[j]);
-        }
-        fputs("]\n", out);
-    }
-    if (f->pattern) {
-        fputs("    pattern: ", out);
-        put_quoted(out, f->pattern);
-        fputc('\n', out);
-    }
-}
-
-static void dump_value(FILE *out, const lc_config_t *c, const key_def_t *k, int indent)
-{
-    const void *p = cfield_ptr(c, k->off);
-    switch (k->kind) {
-    case K_STRING: {
-        const char *s = *(char *const *)p;
-        fputc(' ', out);
-        put_quoted(out, (k->flags & F_SECRET) && *s ? MASK : s);
-        break;
-    }
-    case K_INT: fprintf(out, " %d", *(const int *)p); break;
-    case K_LONG: fprintf(out, " %lld", *(const long long *)p); break;
-    case K_BOOL: fputs(*(const bool *)p ? " true" : " false", out); break;
-    case K_ENUM:
-        fprintf(out, " %s", k->values ? enum_name(k, *(const int *)p) : *(char *const *)p);
-        break;
-    case K_PROPS:
-        dump_props(out, indent, *(lc_kv_t *const *)p, *(const size_t *)cfield_ptr(c, k->count_off));
-        return;
-    case K_SCHEMA:
-        fputc('\n', out);
-        for (size_t i = 0; i < c->nfields; i++)
-            dump_field(out, &c->fields[i]);
-        return;
-    }
-    fputc('\n', out);
-}
-
-/* Prints the section headers of `cur` that `prev` has not opened; returns the depth. */
-static int open_sections(FILE *out, const char *prev, const char *cur)
-{
-    int depth = 0;
-    bool same = *prev != '\0';
-    const char *a = prev;
-    for (const char *b = cur, *bd; (bd = strchr(b, '.')); b = bd + 1, depth++) {
-        size_t bl = (size_t)(bd - b);
-        const char *ad = same ? strchr(a, '.') : NULL;
-        if (same && ad && (size_t)(ad - a) == bl && memcmp(a, b, bl) == 0) {
-            a = ad + 1;
-            continue;
-        }
-        same = false;
-        fprintf(out, "%*s%.*s:\n", 2 * depth, "", (int)bl, b);
-    }
-    return depth;
-}
-
-static bool same_top(const char *a, const char *b)
-{
-    size_t la = strcspn(a, "."), lb = strcspn(b, ".");
-    return la == lb && memcmp(a, b, la) == 0;
-}
-
-void lc_config_dump(const lc_config_t *c, FILE *out)
-{
-    const char *prev = "";
-    for (size_t i = 0; i < NKEYS; i++) {
-        const key_def_t *k = &keys[i];
-        if (*prev && !same_top(prev, k->name))
-            fputc('\n', out);
-        int depth = open_sections(out, prev, k->name);
-        const char *leaf = strrchr(k->name, '.');
-        leaf = leaf ? leaf + 1 : k->name;
-        prev = k->name;
-        if ((k->flags & F_SECRET) && *c->mysql_password_file) {
-            fprintf(out, "%*s# %s: read from mysql.password_file\n", 2 * depth, "", leaf);
-            continue;
-        }
-        fprintf(out, "%*s%s:", 2 * depth, "", leaf);
-        dump_value(out, c, k, 2 * depth);
-    }
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* The description (--help, README)                                                      */
-
-static void type_text(const key_def_t *k, char *buf, size_t n)
-{
-    char list[256];
-    switch (k->kind) {
-    case K_STRING:
-        snprintf(buf, n, "%s", k->flags & F_IDENT ? "identifier"
-                               : k->flags & F_HOSTPORT ? "host:port" : "string");
-        break;
-    case K_INT:
-    case K_LONG: snprintf(buf, n, "integer %lld..%lld", k->min, k->max); break;
-    case K_BOOL: snprintf(buf, n, "boolean"); break;
-    case K_ENUM:
-        join_choices(k->choices, list, sizeof(list));
-        snprintf(buf, n, "one of %s", list);
-        break;
-    case K_PROPS: snprintf(buf, n, "map of strings"); break;
-    case K_SCHEMA: snprintf(buf, n, "list of fields"); break;
-    }
-}
-
-static void default_text(const key_def_t *k, char *buf, size_t n)
-{
-    if (k->kind == K_PROPS)
-        snprintf(buf, n, "{}");
-    else if (k->kind == K_SCHEMA)
-        snprintf(buf, n, "SPEC section 3");
-    else if (k->kind == K_STRING)
-        snprintf(buf, n, "\"%s\"", k->def);
-    else
-        snprintf(buf, n, "%s", k->def);
-}
-
-/* Markdown table cell: '|' would end the cell. */
-static void put_cell(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-}
-
-/* def: NULL for a required attribute, "" when there is no default. */
-static void describe_row(FILE *out, bool md, const char *name, const char *type,
-                         const char *def, const char *desc)
-{
-    if (!md) {
-        fprintf(out, "  %-28s %s%s%s%s\n      %s\n", name, type,
-                !def ? ", required" : *def ? " (default " : "", def ? def : "",
-                def && *def ? ")" : "", desc);
-        return;
-    }
-    fprintf(out, "| `%s` | ", name);
-    put_cell(out, type);
-    fputs(" | ", out);
-    if (!def || *def) {
-        fputs(def ? "`" : "", out);
-        put_cell(out, def ? def : "required");
-        fputs(def ? "`" : "", out);
-    }
-    fputs(" | ", out);
-    put_cell(out, desc);
-    fputs(" |\n", out);
-}
-
-void lc_config_describe(FILE *out, bool markdown)
-{
-    char type[320], def[128];
-    if (markdown)
-        fputs("| key | type | default | description |\n|---|---|---|---|\n", out);
-    for (size_t i = 0; i < NKEYS; i++) {
-        type_text(&keys[i], type, sizeof(type));
-        default_text(&keys[i], def, sizeof(def));
-        describe_row(out, markdown, keys[i].name, type, def, keys[i].desc);
-    }
-    for (size_t i = 0; i < LC_ARRAY_SIZE(attrs); i++) {
-        char name[64];
-        snprintf(name, sizeof(name), "schema[].%s", attrs[i].name);
-        describe_row(out, markdown, name, attrs[i].type, attrs[i].def, attrs[i].desc);
-    }
 }

@@ -1,0 +1,160 @@
+/*
+ * config_internal.h - private to the configuration module, shared only by config.c (the
+ * table of keys, loading), config_schema.c (the `schema:` section) and config_dump.c
+ * (lc_config_dump, lc_config_describe): the table's types, the parse context, and the few
+ * helpers that cross those files. The public interface is include/lc_config.h.
+ */
+#ifndef LC_CONFIG_INTERNAL_H
+#define LC_CONFIG_INTERNAL_H
+
+#include "lc_config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* ---- config.c: the table of keys --------------------------------------------------- */
+
+typedef enum key_kind {
+    K_STRING,   /* char * */
+    K_INT,      /* int, min..max */
+    K_LONG,     /* long long, min..max */
+    K_BOOL,     /* bool */
+    K_ENUM,     /* one of choices: stored as values[i] (int) or, without values, as char * */
+    K_PROPS,    /* lc_kv_t * + size_t count: librdkafka properties passed through */
+    K_SCHEMA,   /* lc_field_def_t * + size_t count */
+} key_kind_t;
+
+enum key_flags {
+    F_SECRET = 1u << 0,     /* masked in dumps, never echoed */
+    F_NONEMPTY = 1u << 1,   /* "" is refused */
+    F_IDENT = 1u << 2,      /* [A-Za-z0-9_]+ (SQL identifiers) */
+    F_HOSTPORT = 1u << 3,   /* "" or host:port */
+};
+
+typedef struct key_def {
+    const char *name;            /* dotted name */
+    key_kind_t kind;
+    const char *def;             /* default, written as in the file (NULL for PROPS/SCHEMA) */
+    long long min, max;          /* K_INT, K_LONG */
+    const char *const *choices;  /* K_ENUM, NULL-terminated */
+    const int *values;           /* K_ENUM: the int stored for choices[i]; NULL: a string */
+    unsigned flags;
+    size_t off;                  /* offsetof the value in lc_config_t */
+    size_t count_off;            /* K_PROPS, K_SCHEMA: offsetof the element count */
+    const char *desc;            /* one line */
+} key_def_t;
+
+/* The number of keys: a constant, because ctx_t holds one line per key. config.c checks
+ * that it is the length of cfg_keys[]. */
+#define CFG_NKEYS 39
+
+/* Every configuration key, in dump order (config.c). */
+extern const key_def_t cfg_keys[];
+
+/* ---- config.c: the parse context and its helpers ----------------------------------- */
+
+typedef struct ctx {
+    yaml_document_t *doc;
+    const char *name;          /* file name for messages */
+    lc_config_t *c;
+    int set_line[CFG_NKEYS];   /* line that set each key; 0 = default */
+    char *errstr;
+    size_t errlen;
+} ctx_t;
+
+static inline void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fputs("logclassify: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static inline char *xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (!p) {
+        fputs("logclassify: out of memory\n", stderr);
+        abort();
+    }
+    return p;
+}
+
+static inline yaml_node_t *node_at(const ctx_t *x, int id)
+{
+    return yaml_document_get_node(x->doc, id);
+}
+
+static inline int line_of(const yaml_node_t *n)
+{
+    return (int)n->start_mark.line + 1;
+}
+
+static inline const char *text_of(const yaml_node_t *n)
+{
+    return (const char *)n->data.scalar.value;
+}
+
+/* Writes "FILE:LINE: message" (or "FILE: message" when line is 0) and returns -1. */
+int cfg_fail(ctx_t *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The line that set the key `name`; 0 when it has its default. */
+int cfg_key_line(const ctx_t *x, const char *name);
+
+/* Joins a NULL-terminated list with ", ". */
+void cfg_join_choices(const char *const *ch, char *buf, size_t n);
+
+/* Decimal integer: optional sign, digits, nothing else. 0 ok, -1 not an integer,
+ * 1 does not fit in a long long. */
+int cfg_parse_ll(const char *s, long long *out);
+
+/* true/yes/on or false/no/off, in any case, into *out: 0; anything else: -1. */
+int cfg_parse_bool(const char *s, bool *out);
+
+/* "a scalar", "a mapping", "a list" or "nothing" (YAML null), for messages. */
+const char *cfg_kind_word(const yaml_node_t *n);
+
+/* Reads a scalar value (env-expanded; YAML null reads as "") into *out (caller frees).
+ * kline: the key's line, named when the value is not a scalar. */
+int cfg_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
+                     char **out);
+
+/* Checks that the key of pairs[idx] is a scalar not given earlier in the same mapping. */
+int cfg_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
+                  const char *prefix);
+
+/* ---- config_schema.c: the `schema:` section ---------------------------------------- */
+
+/* Attributes of one schema field. */
+typedef enum attr_id { A_NAME, A_TYPE, A_REQUIRED, A_MAX_LENGTH, A_ENUM, A_PATTERN } attr_id_t;
+#define CFG_NATTRS (A_PATTERN + 1)
+
+typedef struct attr_def {
+    const char *name;
+    const char *type;
+    const char *def;    /* NULL: required; "": no default */
+    const char *desc;
+} attr_def_t;
+
+/* The attributes, indexed by attr_id_t; lc_config_describe lists them after the keys. */
+extern const attr_def_t cfg_attrs[];
+
+/* Reads the `schema` list vn (kline: the key's line) into x->c->fields. */
+int cfg_parse_schema(ctx_t *x, int kline, const yaml_node_t *vn);
+
+/* Sets c->fields to the default schema (SPEC section 3). */
+void cfg_default_schema(lc_config_t *c);
+
+/* Frees n field definitions as cfg_parse_schema or cfg_default_schema made them. */
+void cfg_free_fields(lc_field_def_t *f, size_t n);
+
+/* Compiles x->c->fields into x->c->schema. lc_schema_new names the field's line as
+ * "line N: ..." (or "N: ..."); the result is "FILE:N: ...". Without a line, the `schema`
+ * key's line is used. */
+int cfg_compile_schema(ctx_t *x);
+
+#endif
