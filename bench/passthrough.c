@@ -55,7 +55,6 @@ static void commit_result(void *ctx, rd_kafka_resp_err_t err)
         LC_WARN("passthrough", "offset commit failed: %s", rd_kafka_err2str(err));
 }
 
-
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk; (void)opaque;

@@ -383,14 +383,11 @@ static rd_kafka_topic_partition_list_t *batch_positions(pipeline_t *p, bool rewi
  * librdkafka 2.0.2 reads the wait in the wrong unit (librdkafka#4230: 10,000 ms becomes
  * 10 ms), so a synchronous seek during a rebalance failed "timed out" and stopped the
  * service. A partition that is being let go ignores the seek; its next owner starts from the
- * last committed transaction, which is where the rewind points too. */
+ * last committed transaction, which is where the rewind points too. Revokes are served only
+ * while collecting, so an aborted batch still names at least one partition here. */
 static void rewind_batch(pipeline_t *p)
 {
     rd_kafka_topic_partition_list_t *l = batch_positions(p, true);
-    if (l->cnt == 0) {
-        rd_kafka_topic_partition_list_destroy(l);
-        return;
-    }
     rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 0);
     if (e) {
         set_fatal(p, "cannot rewind after abort: %s", rd_kafka_error_string(e));
