@@ -54,6 +54,7 @@ Usage: $LC_PROG COMMAND
                               SCRAM user logs in with the Java client (re-creating the
                               user when not) and with kcat (exit 4 when only kcat fails:
                               librdkafka < 2.6.1 cannot do SCRAM with Kafka 4)
+  new-cluster-id [COUNT]      print COUNT (1) new cluster ids, as the storage format uses
   secure-info                 print the secured endpoints and client files as NAME=VALUE
                               lines (no password)
 Listeners: PLAINTEXT $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP ($SCRAM_MECHANISM, user
@@ -318,11 +319,25 @@ ensure_secure() {
     fi
 }
 
+# new_cluster_id [COUNT]: prints COUNT (1) new cluster ids. A Kafka cluster id is 16 random
+# bytes in URL-safe base64 without padding; like Kafka's own Uuid.randomUuid(), an id that
+# starts with '-' is drawn again: the storage tool would read it as an option (about one
+# id in 64 did, and the format failed with "--cluster-id: expected one argument").
+new_cluster_id() {
+    local n="${1:-1}" cid
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "COUNT must be a positive number, got '$n'"
+    while ((n > 0)); do
+        cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+        [[ "$cid" == -* ]] && continue
+        printf '%s\n' "$cid"
+        n=$((n - 1))
+    done
+}
+
 format_storage() {
     [ -f "$DATA/meta.properties" ] && return 0
-    # a Kafka cluster id is 16 random bytes in URL-safe base64 without padding
     local cid
-    cid="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    cid="$(new_cluster_id)"
     say "formatting new storage in $DATA (cluster id $cid)"
     local scram=()
     # SCRAM users in the bootstrap metadata need Kafka 3.5+; older ones get it from
@@ -331,7 +346,7 @@ format_storage() {
         scram=(--add-scram "$SCRAM_MECHANISM=[name=$SCRAM_USER,password=$SCRAM_PASSWORD]")
     fi
     rm -f "$SCRAM_STATE"
-    if ! run_tool kafka.tools.StorageTool format -t "$cid" -c "$PROPS" "${scram[@]}" \
+    if ! run_tool kafka.tools.StorageTool format --cluster-id="$cid" -c "$PROPS" "${scram[@]}" \
             >"$KDIR/format.log" 2>&1; then
         local out
         out="$(cat "$KDIR/format.log")"
@@ -558,6 +573,7 @@ case "${1:-}" in
     delete-topic) shift; cmd_delete_topic "$@" ;;
     secure-check) cmd_secure_check ;;
     secure-info) cmd_secure_info ;;
+    new-cluster-id) shift; new_cluster_id "$@" ;;
     -h | --help | help) usage ;;
     "") usage >&2; exit 2 ;;
     *) printf '%s: unknown command: %s\n' "$LC_PROG" "$1" >&2; usage >&2; exit 2 ;;
