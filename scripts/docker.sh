@@ -126,9 +126,9 @@ start_engine() {
             # The daemon exited: say what it said.
             sleep 0.5
             engine_answers && break
-            printf '%s\n' "dockerd exited; its last error (log $DLOG):" >&2
+            printf '%s\n' "dockerd exited; its last words (log $DLOG):" >&2
             daemon_error >&2
-            die "the Docker engine could not start"
+            die "the Docker engine could not start: $(daemon_error | tail -n 1)"
         fi
         if ((SECONDS - t0 >= START_TIMEOUT)); then
             daemon_error >&2
