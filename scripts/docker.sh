@@ -10,7 +10,8 @@
 #   base-image          make sure the Debian 12 base image exists; prints its tag (only that)
 #   stage-kafka [DIR]   copy the Kafka jars (scripts/kafka.sh's cache) into DIR/libs,
 #                       default docker/kafka (the Kafka image's build context)
-#   prepare             up + base-image + stage-kafka: what `docker-compose build` needs
+#   prepare             up + base-image + stage-kafka (+ docker-compose when missing): what
+#                       `docker-compose build` needs
 #   status              exit 0 when the engine answers
 #   down                stop a dockerd that this script started (never another one)
 set -euo pipefail
@@ -55,7 +56,8 @@ Usage: $LC_PROG COMMAND
                      apt lists); an existing tag is reused
   stage-kafka [DIR]  copy the Kafka $KAFKA_VERSION jars into DIR/libs (default docker/kafka,
                      the Kafka image's build context); downloads them on first use
-  prepare            up, base-image and stage-kafka: everything \`docker-compose build\` needs
+  prepare            up, base-image and stage-kafka, and installs docker-compose when missing:
+                     everything \`docker-compose build\` needs
   status             exit 0 when the engine answers, 3 when not
   down               stop the dockerd this script started (an engine started otherwise is
                      left alone)
@@ -290,6 +292,7 @@ cmd_stage_kafka() {
 
 cmd_prepare() {
     cmd_up
+    ensure_cmd docker-compose docker-compose >&2
     cmd_base_image >/dev/null
     cmd_stage_kafka "$@"
 }
