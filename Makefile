@@ -60,7 +60,7 @@ LOGGEN_OBJS := $(LOGGEN_SRCS:src/loggen/%.c=$(BUILD)/obj/loggen/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean install check unit unit-san tsan integration demo bench fuzz services-up services-down deps
+.PHONY: all clean install check unit unit-san tsan readme-config integration demo bench fuzz services-up services-down deps
 
 all: $(BUILD)/logclassify $(BUILD)/loggen
 
@@ -117,6 +117,10 @@ tsan:
 	tests/tsan/run.sh unit $(TSAN_UNIT)
 	tests/tsan/run.sh integration
 
+# The README's configuration table is the binary's --config-reference, to the byte.
+readme-config: $(BUILD)/logclassify
+	tests/docs/check_readme_config.sh $(BUILD)/logclassify README.md
+
 deps:
 	scripts/deps.sh
 
@@ -132,6 +136,7 @@ integration: all
 # Every test, in this order:
 #   unit tests, plain, then ASan+UBSan (includes the librdkafka mock-cluster fault tests and
 #     the fuzz-corpus replay);
+#   the README's configuration table against --config-reference;
 #   the classifier's instructions per record against bench/instructions.budget (callgrind);
 #   a short fuzz run; a benchmark smoke run (no thresholds);
 #   the integration and fault suites against the real local Kafka broker and MariaDB, plain
@@ -140,6 +145,7 @@ integration: all
 check: deps
 	$(MAKE) all unit
 	$(MAKE) SAN=1 all unit
+	$(MAKE) readme-config
 	$(MAKE) instructions
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
