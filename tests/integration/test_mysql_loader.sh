@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The users loader against the real local MariaDB (SPEC §2.2, §5): TCP and unix socket,
+# The users loader against the real local MariaDB (CONTRACT §2.2, §5): TCP and unix socket,
 # integer and string keys ("0684" and 684 are one account), NULL and non-converting keys
 # skipped and counted, several devices per account, the snapshot file round trip, and
 # one-line errors that name the endpoint and never the password. Uses its own tables.
