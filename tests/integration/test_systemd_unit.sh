@@ -129,7 +129,9 @@ free_port() {
     fail "the Docker engine did not start: $(grep -v '^docker.sh: error' "$T/docker-up.log" | tail -1)"
 }
 [ -x "$DOCKER" ] || DOCKER=$(command -v docker)
+t0=$(now)
 BASE=$("$ROOT/scripts/docker.sh" base-image 2>"$T/base-image.log") || { cat "$T/base-image.log"; fail "no base image"; }
+log "base image $BASE in $(secs "$t0" "$(now)")s: $(tail -1 "$T/base-image.log")"
 t0=$(now)
 "$DOCKER" build --build-arg BASE_IMAGE="$BASE" -t "$IMAGE" "$ROOT/docker/systemd" >"$T/build.log" 2>&1 ||
     { tail -30 "$T/build.log"; fail "docker build of docker/systemd failed"; }
