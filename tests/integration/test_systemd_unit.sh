@@ -75,6 +75,7 @@ finish() {
     cleanup
 }
 trap finish EXIT
+trap 'exit 143' TERM INT   # run.sh's timeout: still remove the container
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
