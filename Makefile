@@ -1,11 +1,13 @@
 # logclassify - build, test, install.
 #
 #   make            build/logclassify, build/loggen
-#   make check      every test: unit (plain and ASan+UBSan) and integration against a real
-#                   local Kafka broker and MariaDB (started by scripts/services.sh)
+#   make check      every test: unit (plain, ASan+UBSan, TSan), the instruction-count guard,
+#                   and integration against a real local Kafka broker and MariaDB (started
+#                   by scripts/services.sh)
 #   make demo       the whole job on a fresh machine
 #   make bench      benchmarks (speed targets live here, never in tests)
-#   make SAN=1      sanitizer build into build-san/
+#   make SAN=1      sanitizer build into build-san/ (ASan + UBSan)
+#   make SAN=thread ThreadSanitizer build into build-tsan/
 
 CC      ?= cc
 PREFIX  ?= /usr/local
@@ -33,6 +35,13 @@ ifeq ($(SAN),1)
 BUILD   ?= build$(BUILD_TAG)-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT     := -O1 -g
+else ifeq ($(SAN),thread)
+BUILD   ?= build$(BUILD_TAG)-tsan
+SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
+OPT     := -O1 -g
+# librdkafka starts its threads with C11 thrd_create, which the TSan runtime does not
+# intercept; every TSan program links this replacement (tests/tsan/c11_threads.c).
+TSAN_SHIM := $(BUILD)/obj/tsan/c11_threads.o
 else
 BUILD   ?= build$(BUILD_TAG)
 SANFLAGS :=
@@ -61,11 +70,11 @@ LDFLAGS += $(SANFLAGS) -pthread
 # jemalloc in plain builds: librdkafka allocates a message, its payload copy and its headers
 # per record in one thread and frees them in another; glibc's malloc took about 19% of
 # logclassify's CPU there (perf). jemalloc cut CPU per record by about 30% (make bench,
-# README "Performance"). Sanitizer builds keep the sanitizer's allocator.
-ifneq ($(SAN),1)
+# docs/PERFORMANCE.md). Sanitizer builds keep the sanitizer's allocator.
+ifeq ($(filter 1 thread,$(SAN)),)
 ALLOC_LIBS := $(shell pkg-config --libs jemalloc 2>/dev/null || echo -ljemalloc)
 endif
-LDLIBS  += $(ALLOC_LIBS) $(PKG_LIBS) -lm
+LDLIBS  += $(TSAN_SHIM) $(ALLOC_LIBS) $(PKG_LIBS) -lm
 
 # Every src/*.c but the program's main goes into one static library.
 PROG_SRCS := src/main.c
@@ -80,7 +89,7 @@ LOGGEN_OBJS := $(LOGGEN_SRCS:src/loggen/%.c=$(BUILD)/obj/loggen/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all clean install check unit unit-san integration demo bench fuzz services-up services-down deps
+.PHONY: all clean install check unit unit-san tsan integration demo bench fuzz services-up services-down deps
 
 all: $(BUILD)/logclassify $(BUILD)/loggen
 
@@ -94,7 +103,7 @@ $(BUILD)/obj/loggen/%.o: src/loggen/%.c
 
 $(LIB): $(LIB_OBJS)
 	@rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(LIB_OBJS)
 
 $(BUILD)/logclassify: $(BUILD)/obj/main.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -105,6 +114,16 @@ $(BUILD)/loggen: $(LOGGEN_OBJS) $(LIB)
 $(BUILD)/tests/%: tests/unit/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS) -lcmocka
+
+ifdef TSAN_SHIM
+$(TSAN_SHIM): tests/tsan/c11_threads.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# LDLIBS names the object in every link; through $(LIB) (not archived in it) a changed shim
+# relinks every program.
+$(LIB) $(BUILD)/lc-verify: $(TSAN_SHIM)
+endif
 
 # The integration tests' independent judge (librdkafka + jansson only).
 $(BUILD)/lc-verify: tests/tools/verify.c
@@ -118,6 +137,15 @@ unit: $(UNIT_BINS)
 unit-san:
 	$(MAKE) SAN=1 unit
 
+# ThreadSanitizer (build-tsan/): the unit tests that run threads, then the service itself for
+# one short integration run (tests/tsan/run.sh); any report fails. librdkafka is not built
+# with TSan: tests/tsan/suppressions.txt covers its internals, and nothing else.
+TSAN_UNIT ?= test_threads test_mock_faults
+tsan:
+	$(MAKE) SAN=thread all build-tsan/lc-verify $(TSAN_UNIT:%=build-tsan/tests/%)
+	tests/tsan/run.sh unit $(TSAN_UNIT)
+	tests/tsan/run.sh integration
+
 deps:
 	scripts/deps.sh
 
@@ -130,16 +158,22 @@ services-down:
 integration: all
 	tests/integration/run.sh $(BUILD)
 
-# Every test: unit (plain, then ASan+UBSan; includes the librdkafka mock-cluster fault
-# tests and the fuzz-corpus replay), a short fuzz run, a benchmark smoke run (no
-# thresholds), then the integration and fault suites against the real local Kafka broker
-# and MariaDB, plain and sanitized (slow fault tests once).
+# Every test, in this order:
+#   unit tests, plain, then ASan+UBSan (includes the librdkafka mock-cluster fault tests and
+#     the fuzz-corpus replay);
+#   the classifier's instructions per record against bench/instructions.budget (callgrind);
+#   a short fuzz run; a benchmark smoke run (no thresholds);
+#   the integration and fault suites against the real local Kafka broker and MariaDB, plain
+#     and sanitized (slow fault tests once);
+#   TSan: the threaded unit tests and one short service run.
 check: deps
 	$(MAKE) all unit
 	$(MAKE) SAN=1 all unit
+	$(MAKE) instructions
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
 	tests/integration/run.sh build build-san
+	$(MAKE) tsan
 
 demo: deps
 	scripts/demo.sh

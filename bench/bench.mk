@@ -5,6 +5,9 @@
 #   make bench-smoke    the same harness in a few seconds (small N, one run, no thresholds);
 #                       fails only when the harness itself breaks
 #   make bench-tools    just the programs, into $(BUILD)/bench/
+#   make instructions   the classifier's instructions per record under callgrind, against
+#                       bench/instructions.budget (fails above it + 10%); no clock involved,
+#                       so `make check` runs it (bench/instructions.sh)
 #
 # Knobs (environment): BENCH_RECORDS, BENCH_RUNS, BENCH_USERS, BENCH_USERS_MAX,
 # BENCH_LAT_SECONDS, BENCH_LAT_RATE, BENCH_CLASSIFY_RECORDS, BENCH_OUT; the service
@@ -13,7 +16,7 @@
 BENCH_TOOLS := passthrough classify_bench users_bench latency benchctl rebalance
 BENCH_BINS  := $(BENCH_TOOLS:%=$(BUILD)/bench/%)
 
-.PHONY: bench bench-smoke bench-tools
+.PHONY: bench bench-smoke bench-tools instructions
 
 bench-tools: $(BENCH_BINS)
 
@@ -26,5 +29,10 @@ bench: all bench-tools
 
 bench-smoke: all bench-tools
 	scripts/bench.sh --smoke --build $(BUILD)
+
+# Counts from a sanitizer build would mean nothing: the plain build only.
+instructions: all $(BUILD)/bench/classify_bench
+	@test -z "$(filter 1 thread,$(SAN))" || { echo "instructions: plain build only (no SAN)"; exit 2; }
+	bench/instructions.sh --build $(BUILD)
 
 -include $(BENCH_BINS:=.d)

@@ -14,6 +14,8 @@ PACKAGES=(
     # local services and tests
     mariadb-server mariadb-client kcat openjdk-17-jre-headless maven
     openssl python3 curl
+    # make check: the instruction-count guard (bench/instructions.sh)
+    valgrind
     # validating the deployment files: docker-compose config, systemd-analyze verify
     docker-compose systemd
 )

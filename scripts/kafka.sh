@@ -55,6 +55,8 @@ Usage: $LC_PROG COMMAND
                               user when not) and with kcat (exit 4 when only kcat fails:
                               librdkafka < 2.6.1 cannot do SCRAM with Kafka 4)
   new-cluster-id [COUNT]      print COUNT (1) new cluster ids, as the storage format uses
+  jars                        download the jars into the cache when missing (no broker);
+                              scripts/docker.sh stages them into the Kafka image
   secure-info                 print the secured endpoints and client files as NAME=VALUE
                               lines (no password)
 Listeners: PLAINTEXT $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP ($SCRAM_MECHANISM, user
@@ -574,6 +576,7 @@ case "${1:-}" in
     secure-check) cmd_secure_check ;;
     secure-info) cmd_secure_info ;;
     new-cluster-id) shift; new_cluster_id "$@" ;;
+    jars) fetch_jars; say "Kafka $KAFKA_VERSION jars in $LIBS" ;;
     -h | --help | help) usage ;;
     "") usage >&2; exit 2 ;;
     *) printf '%s: unknown command: %s\n' "$LC_PROG" "$1" >&2; usage >&2; exit 2 ;;

@@ -2,6 +2,8 @@
 # Runs every integration test (tests/integration/test_*.sh) against each build directory
 # given (e.g. build build-san), with a real local Kafka broker and MariaDB started by
 # scripts/services.sh. Prints one line per test and "N passed, N failed" at the end.
+# A test that exits with status 77 was skipped on purpose (e.g. LC_SKIP_DOCKER=1): its line
+# says SKIP and the summary ends with ", N SKIPPED (names)"; a skip is not a failure.
 #   tests/integration/run.sh build [build-san]       all tests
 #   ONLY=test_pipe tests/integration/run.sh build     one test
 set -uo pipefail
@@ -10,7 +12,7 @@ cd "$(dirname "$0")/../.."
 
 scripts/services.sh up || { echo "integration: local services did not start"; exit 1; }
 
-passed=0 failed=0 failures=()
+passed=0 failed=0 skipped=0 failures=() skips=()
 logdir=${LC_TEST_LOGS:-/tmp/logclassify-tests}
 mkdir -p "$logdir"
 for build in "$@"; do
@@ -24,8 +26,13 @@ for build in "$@"; do
         fi
         log="$logdir/$name.$build.log"
         start=$(date +%s)
-        if LC_BUILD="$build" timeout "${LC_TEST_TIMEOUT:-600}" bash "$t" >"$log" 2>&1; then
+        rc=0
+        LC_BUILD="$build" timeout "${LC_TEST_TIMEOUT:-600}" bash "$t" >"$log" 2>&1 || rc=$?
+        if [ "$rc" -eq 0 ]; then
             passed=$((passed + 1)); verdict=PASS
+        elif [ "$rc" -eq 77 ]; then
+            skipped=$((skipped + 1)); verdict=SKIP
+            [[ " ${skips[*]} " == *" $name "* ]] || skips+=("$name")
         else
             failed=$((failed + 1)); verdict=FAIL; failures+=("$name [$build]")
         fi
@@ -36,5 +43,10 @@ for build in "$@"; do
 done
 [ "${LC_KEEP_SERVICES:-}" ] || scripts/services.sh down >/dev/null 2>&1
 for f in "${failures[@]}"; do echo "failed: $f"; done
-echo "integration: $passed passed, $failed failed"
+skipnote=""
+if [ "$skipped" -gt 0 ]; then
+    list=$(printf '%s, ' "${skips[@]}")
+    skipnote=", $skipped SKIPPED (${list%, })"
+fi
+echo "integration: $passed passed, $failed failed$skipnote"
 [ "$failed" -eq 0 ]

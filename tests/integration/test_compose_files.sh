@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # once-only
 # The deployment files, checked without a Docker engine or systemd: both compose files
-# validate (docker-compose config) and every file they mount or build from exists; the MSK
-# override really leaves the local Kafka out; the Dockerfile copies existing files and
-# installs a runtime package for every library the binaries link; dashboard.ndjson is
+# validate (docker-compose config) and every file they mount or build from exists; the
+# default services are the ones test_compose_stack runs, the Elastic ones sit behind the
+# profile "elastic"; the MSK override really leaves the local Kafka out; every Dockerfile
+# copies files that exist and that .dockerignore lets into its build context; the
+# logclassify Dockerfile installs a runtime package for every library the binaries link;
+# the images' entrypoint scripts parse; dashboard.ndjson is
 # valid NDJSON whose references resolve and whose fields the index template maps;
 # logstash.conf and the Kibana/MariaDB init scripts are well-formed; every
 # conf/examples/*.yaml passes --check-config with secrets masked and librdkafka knows all
@@ -87,27 +90,77 @@ from compose.config.environment import Environment
 from compose.project import Project
 d, envf = sys.argv[1], sys.argv[2]
 client = mock.MagicMock(api_version="1.41")
-def up(files):
+def up(files, profiles=()):
     cd = config.load(config.find(d, files, Environment.from_env_file(d, envf)))
-    return sorted(s.name for s in Project.from_config("lc", cd, client, enabled_profiles=[]).get_services(include_deps=True))
+    return sorted(s.name for s in Project.from_config("lc", cd, client, enabled_profiles=list(profiles)).get_services(include_deps=True))
 base = up(["docker-compose.yml"])
+elastic = up(["docker-compose.yml"], ["elastic"])
 msk = up(["docker-compose.yml", "docker-compose.msk.yml"])
-print("base:", " ".join(base)); print("msk: ", " ".join(msk))
-want = {"kafka", "kafka-init", "mysql", "logclassify", "loggen", "elasticsearch", "es-setup", "logstash", "kibana", "kibana-setup"}
-assert set(base) == want, "base services: %s" % base
-assert set(msk) == want - {"kafka", "loggen"}, "msk services: %s" % msk
+msk_elastic = up(["docker-compose.yml", "docker-compose.msk.yml"], ["elastic"])
+print("base:       ", " ".join(base)); print("+elastic:   ", " ".join(elastic))
+print("msk:        ", " ".join(msk)); print("msk+elastic:", " ".join(msk_elastic))
+stack = {"kafka", "kafka-init", "mysql", "logclassify", "loggen"}
+es = {"elasticsearch", "es-setup", "logstash", "kibana", "kibana-setup"}
+assert set(base) == stack, "base services: %s" % base
+assert set(elastic) == stack | es, "services with --profile elastic: %s" % elastic
+assert set(msk) == stack - {"kafka", "loggen"}, "msk services: %s" % msk
+assert set(msk_elastic) == (stack | es) - {"kafka", "loggen"}, "msk services with --profile elastic: %s" % msk_elastic
 PY
     cat "$T/services.out"
-    ok "MSK override: local kafka and loggen left out, no dangling dependency"
+    ok "services: the stack by default, Elastic behind --profile elastic; MSK override leaves local kafka and loggen out"
 else
     log "note: docker-compose is not the Python implementation; service resolution not checked"
 fi
 
-# --- Dockerfile ------------------------------------------------------------------------------
-# COPY sources (outside other stages) exist in the build context (the repository root).
-while read -r src; do
-    [ -e "$ROOT/$src" ] || fail "docker/Dockerfile copies $src, which does not exist"
-done < <(grep -E '^COPY ' docker/Dockerfile | grep -v -- '--from=' | awk '{ for (i = 2; i < NF; i++) print $i }')
+# --- Dockerfiles ------------------------------------------------------------------------------
+# Every image the compose file builds: each COPY source (outside other stages) exists in its
+# build context, and the context's .dockerignore lets it in (last matching pattern wins, as
+# Docker reads it); the images' own scripts parse.
+"$PY" - "$T/base.yml" "$T/msk.yml" <<'PY' || fail "a Dockerfile copies a file its build context lacks"
+import fnmatch, os, re, sys, yaml
+builds = {}
+for path in sys.argv[1:]:
+    for name, svc in yaml.safe_load(open(path))["services"].items():
+        b = svc.get("build")
+        if b:
+            builds[(b["context"], b.get("dockerfile", "Dockerfile"))] = name
+def ignored(ctx, rel):
+    ign = os.path.join(ctx, ".dockerignore")
+    if not os.path.exists(ign):
+        return False
+    verdict = False
+    for line in open(ign):
+        pat = line.strip()
+        if not pat or pat.startswith("#"):
+            continue
+        neg = pat.startswith("!")
+        pat = pat.lstrip("!").strip("/")
+        if fnmatch.fnmatchcase(rel, pat) or rel.startswith(pat + "/"):
+            verdict = not neg
+    return verdict
+bad = []
+for (ctx, df), name in sorted(builds.items()):
+    text = open(os.path.join(ctx, df)).read().replace("\\\n", " ")
+    n = 0
+    for m in re.finditer(r"^COPY\s+(.*)$", text, re.M):
+        words = [w for w in m.group(1).split() if not w.startswith("--")]
+        if "--from=" in m.group(1):
+            continue
+        for src in words[:-1]:
+            rel = os.path.normpath(src).strip("/")
+            n += 1
+            if not os.path.exists(os.path.join(ctx, rel)):
+                bad.append(f"{name}: {df} copies {src}, which is not in its build context {ctx}")
+            elif ignored(ctx, rel):
+                bad.append(f"{name}: {df} copies {src}, which {ctx}/.dockerignore leaves out")
+    print(f"{name}: {os.path.relpath(os.path.join(ctx, df))}: {n} COPY sources in the context")
+for b in bad: print("error:", b)
+sys.exit(1 if bad else 0)
+PY
+for f in docker/kafka/bin/kafka-server docker/kafka/bin/kafka-run-class.sh docker/mariadb/entrypoint.sh; do
+    bash -n "$f" || fail "$f: syntax"
+    if command -v shellcheck >/dev/null; then shellcheck -x "$f" || fail "shellcheck $f"; fi
+done
 # Every shared library the binaries need comes from a package the runtime stage installs.
 if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
     runtime=$(sed -n '/^FROM .* AS runtime/,$p' docker/Dockerfile)
@@ -120,9 +173,9 @@ if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
                 fail "$(basename "$bin") needs $lib from $pkg, which the runtime stage does not install"
         done
     done
-    ok "Dockerfile: COPY sources exist; runtime stage installs every linked library's package"
+    ok "Dockerfiles: COPY sources exist and pass .dockerignore; runtime stage installs every linked library's package"
 else
-    ok "Dockerfile: COPY sources exist (dpkg/readelf absent: library check skipped)"
+    ok "Dockerfiles: COPY sources exist and pass .dockerignore (dpkg/readelf absent: library check skipped)"
 fi
 # Exec-form instructions must be JSON arrays (Docker silently runs anything else through
 # /bin/sh -c as one string); the ones the brief fixes must say what it says.
@@ -132,7 +185,7 @@ text = open(sys.argv[1]).read().replace("\\\n", " ")
 forms = {}
 for m in re.finditer(r"^(ENTRYPOINT|CMD|HEALTHCHECK[^\n]*?CMD)\s+(\[.*\])\s*$", text, re.M):
     forms[m.group(1).split()[0]] = json.loads(m.group(2))
-assert forms.get("ENTRYPOINT") == ["logclassify"], forms.get("ENTRYPOINT")
+assert forms.get("ENTRYPOINT") == ["/usr/bin/tini", "--", "logclassify"], forms.get("ENTRYPOINT")
 assert forms.get("CMD") == ["-c", "/etc/logclassify/app.yaml"], forms.get("CMD")
 assert "/healthz" in " ".join(forms.get("HEALTHCHECK", [])), "HEALTHCHECK does not ask /healthz"
 assert re.search(r"^EXPOSE 9108$", text, re.M) and re.search(r"^USER (?!root)", text, re.M)
