@@ -19,7 +19,7 @@ MK="$PREFIX/rdkafka.mk"
 # Every optional feature is asked for by name, so that a missing -dev package fails the
 # build instead of silently making a librdkafka without TLS, SCRAM or compression.
 FEATURES=(--enable-ssl --enable-gssapi --enable-zlib --enable-zstd --enable-lz4-ext --enable-curl)
-BUILD_PKGS=(build-essential pkg-config curl ca-certificates python3
+BUILD_PKGS=(gcc make libc6-dev pkg-config
     libssl-dev libsasl2-dev zlib1g-dev libzstd-dev liblz4-dev libcurl4-openssl-dev)
 
 usage() {
@@ -27,6 +27,7 @@ usage() {
 Usage: $LC_PROG [COMMAND]
   build      (default) build librdkafka $LIBRDKAFKA_VERSION into $PREFIX unless it is there
   fetch      only download and check the source tarball; prints its path
+  stage DIR  fetch, then put the tarball into DIR (a container build context)
   prefix     print the install folder
   version    print the pinned version
 Source: $TARBALL_URL
@@ -43,7 +44,7 @@ fetch() {
     if [ -f "$TARBALL" ] && [ "$(sha256_of "$TARBALL")" = "$LIBRDKAFKA_SHA256" ]; then
         return 0
     fi
-    ensure_cmd curl curl
+    ensure_pkgs curl ca-certificates
     mkdir -p "$DOWNLOADS"
     local tmp="$TARBALL.tmp.$$" got
     say "downloading $TARBALL_URL"
@@ -85,7 +86,10 @@ build() {
     say "building librdkafka $v (static) into $PREFIX ..."
     (
         cd "$src"
-        ./configure --prefix="$PREFIX" --no-download "${FEATURES[@]}" >"$work/configure.log" 2>&1 ||
+        # configure insists on a C++ compiler for the C++ binding, which is not built here
+        # (only src/librdkafka.a): the C compiler answers its `--version` probe.
+        ./configure --prefix="$PREFIX" --no-download --cxx=gcc "${FEATURES[@]}" \
+            >"$work/configure.log" 2>&1 ||
             { tail -n 30 "$work/configure.log" >&2; exit 1; }
         make -j"$(nproc)" -C src librdkafka.a >"$work/make.log" 2>&1 ||
             { tail -n 30 "$work/make.log" >&2; exit 1; }
@@ -117,6 +121,13 @@ write_mk() {
 case "${1:-build}" in
     build) build ;;
     fetch) fetch; echo "$TARBALL" ;;
+    stage)
+        [ -d "${2:-}" ] || die "usage: $LC_PROG stage DIR (an existing directory)"
+        fetch
+        cmp -s "$TARBALL" "$2/$TARBALL_NAME" || cp -f "$TARBALL" "$2/"
+        find "$2" -maxdepth 1 -name '*.tgz' ! -name "$TARBALL_NAME" -delete
+        say "staged $TARBALL_NAME in $2"
+        ;;
     prefix) echo "$PREFIX" ;;
     version) echo "$LIBRDKAFKA_VERSION" ;;
     -h | --help | help) usage ;;
