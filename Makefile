@@ -12,27 +12,56 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := rdkafka jansson yaml-0.1 mysqlclient libmicrohttpd libsystemd
+PKGS    := jansson yaml-0.1 mysqlclient libmicrohttpd libsystemd
+
+# librdkafka: by default the pinned release (scripts/librdkafka.pin), built from source as a
+# static library by scripts/librdkafka.sh into $(LC_CACHE) on first use. LIBRDKAFKA=system
+# links the distribution's shared librdkafka (>= 2.0.2) instead, in build folders of its own
+# (build-system/, build-system-san/).
+LIBRDKAFKA ?= pinned
+LC_CACHE   ?= $(or $(HOME),/root)/.cache/logclassify
+ifeq ($(LIBRDKAFKA),pinned)
+include scripts/librdkafka.pin
+RDK_MK     := $(LC_CACHE)/librdkafka-$(LIBRDKAFKA_VERSION)/rdkafka.mk
+BUILD_TAG  :=
+else ifeq ($(LIBRDKAFKA),system)
+PKGS       += rdkafka
+BUILD_TAG  := -system
+else
+$(error LIBRDKAFKA must be pinned or system, not '$(LIBRDKAFKA)')
+endif
 
 ifeq ($(SAN),1)
-BUILD   ?= build-san
+BUILD   ?= build$(BUILD_TAG)-san
 SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 OPT     := -O1 -g
 else ifeq ($(SAN),thread)
-BUILD   ?= build-tsan
+BUILD   ?= build$(BUILD_TAG)-tsan
 SANFLAGS := -fsanitize=thread -fno-omit-frame-pointer
 OPT     := -O1 -g
 # librdkafka starts its threads with C11 thrd_create, which the TSan runtime does not
 # intercept; every TSan program links this replacement (tests/tsan/c11_threads.c).
 TSAN_SHIM := $(BUILD)/obj/tsan/c11_threads.o
 else
-BUILD   ?= build
+BUILD   ?= build$(BUILD_TAG)
 SANFLAGS :=
 OPT     := -O2 -g
 endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+ifdef RDK_MK
+# make builds the pinned librdkafka first (rdkafka.mk is its last step), then reads the
+# flags it wrote. Goals that compile nothing themselves leave it alone.
+ifneq ($(filter-out clean deps services-up services-down check demo,$(or $(MAKECMDGOALS),all)),)
+include $(RDK_MK)
+endif
+$(RDK_MK): scripts/librdkafka.pin
+	scripts/librdkafka.sh build
+PKG_CFLAGS += $(RDK_CFLAGS)
+PKG_LIBS   := $(RDK_LIBS) $(PKG_LIBS)
+endif
 
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
@@ -156,7 +185,7 @@ demo: deps
 	scripts/demo.sh
 
 clean:
-	rm -rf build build-san build-tsan
+	rm -rf build build-*
 
 # /usr/local/lib/systemd/system is on systemd's unit path; with another PREFIX, set
 # UNITDIR=/etc/systemd/system. An edited /etc/logclassify/app.yaml is never overwritten.

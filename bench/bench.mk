@@ -13,7 +13,7 @@
 # BENCH_LAT_SECONDS, BENCH_LAT_RATE, BENCH_CLASSIFY_RECORDS, BENCH_OUT; the service
 # instance is the one LC_STATE_DIR / LC_KAFKA_PORT / LC_MYSQL_PORT name (scripts/services.sh).
 
-BENCH_TOOLS := passthrough classify_bench users_bench latency benchctl
+BENCH_TOOLS := passthrough classify_bench users_bench latency benchctl rebalance
 BENCH_BINS  := $(BENCH_TOOLS:%=$(BUILD)/bench/%)
 
 .PHONY: bench bench-smoke bench-tools instructions

@@ -10,8 +10,10 @@
 #   base-image          make sure the Debian 12 base image exists; prints its tag (only that)
 #   stage-kafka [DIR]   copy the Kafka jars (scripts/kafka.sh's cache) into DIR/libs,
 #                       default docker/kafka (the Kafka image's build context)
-#   prepare             up + base-image + stage-kafka (+ docker-compose when missing): what
-#                       `docker-compose build` needs
+#   stage-librdkafka    put the pinned librdkafka source tarball into docker/librdkafka/
+#                       (docker/Dockerfile's build stage builds it)
+#   prepare             up + base-image + stage-kafka + stage-librdkafka (+ docker-compose
+#                       when missing): what `docker-compose build` needs
 #   status              exit 0 when the engine answers
 #   down                stop a dockerd that this script started (never another one)
 set -euo pipefail
@@ -56,8 +58,10 @@ Usage: $LC_PROG COMMAND
                      apt lists); an existing tag is reused
   stage-kafka [DIR]  copy the Kafka $KAFKA_VERSION jars into DIR/libs (default docker/kafka,
                      the Kafka image's build context); downloads them on first use
-  prepare            up, base-image and stage-kafka, and installs docker-compose when missing:
-                     everything \`docker-compose build\` needs
+  stage-librdkafka   put the pinned librdkafka source (scripts/librdkafka.pin) into
+                     docker/librdkafka/, where docker/Dockerfile builds it
+  prepare            up, base-image, stage-kafka and stage-librdkafka, and installs
+                     docker-compose when missing: everything \`docker-compose build\` needs
   status             exit 0 when the engine answers, 3 when not
   down               stop the dockerd this script started (an engine started otherwise is
                      left alone)
@@ -290,17 +294,25 @@ cmd_stage_kafka() {
     note "staged $(find "$dir/libs" -name '*.jar' | wc -l) Kafka $KAFKA_VERSION jars in $dir/libs"
 }
 
+# stage-librdkafka: the pinned librdkafka source tarball into docker/librdkafka/, where
+# docker/Dockerfile's build stage finds it (no registry but Debian's inside a build).
+cmd_stage_librdkafka() {
+    "$LC_SCRIPTS_DIR/librdkafka.sh" stage "$LC_REPO_DIR/docker/librdkafka" >&2
+}
+
 cmd_prepare() {
     cmd_up
     ensure_cmd docker-compose docker-compose >&2
     cmd_base_image >/dev/null
     cmd_stage_kafka "$@"
+    cmd_stage_librdkafka
 }
 
 case "${1:-}" in
     up) cmd_up ;;
     base-image) cmd_base_image ;;
     stage-kafka) shift; cmd_stage_kafka "$@" ;;
+    stage-librdkafka) cmd_stage_librdkafka ;;
     prepare) shift; cmd_prepare "$@" ;;
     status) cmd_status ;;
     down) cmd_down ;;

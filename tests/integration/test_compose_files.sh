@@ -164,9 +164,11 @@ done
 # Every shared library the binaries need comes from a package the runtime stage installs.
 if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
     runtime=$(sed -n '/^FROM .* AS runtime/,$p' docker/Dockerfile)
+    # this architecture's copy (clang pulls in libc6-i386, which has a /lib32/libm.so.6 too)
+    multiarch=$(gcc -print-multiarch)
     for bin in "$LC" "$ROOT/$BUILD/loggen"; do
         for lib in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-            pkg=$(dpkg -S "*/$lib" 2>/dev/null | head -1 | cut -d: -f1)
+            pkg=$(dpkg -S "*/$multiarch/$lib" 2>/dev/null | head -1 | cut -d: -f1)
             [ -n "$pkg" ] || fail "no Debian package provides $lib"
             case "$pkg" in libc6) continue ;; esac   # in every Debian image
             grep -qw -- "$pkg" <<<"$runtime" ||
@@ -190,10 +192,12 @@ assert forms.get("CMD") == ["-c", "/etc/logclassify/app.yaml"], forms.get("CMD")
 assert "/healthz" in " ".join(forms.get("HEALTHCHECK", [])), "HEALTHCHECK does not ask /healthz"
 assert re.search(r"^EXPOSE 9108$", text, re.M) and re.search(r"^USER (?!root)", text, re.M)
 PY
-# The build stage's `make all` works from exactly what it copies (Makefile, include/, src/):
-# a new build input the Dockerfile does not copy fails here, not in someone's docker build.
-mkdir "$T/ctx"
+# The build stage's `make all` works from exactly what it copies (Makefile, include/, src/,
+# and the scripts that build the pinned librdkafka): a new build input the Dockerfile does
+# not copy fails here, not in someone's docker build.
+mkdir -p "$T/ctx/scripts"
 cp -r Makefile include src "$T/ctx/"
+cp scripts/_common.sh scripts/librdkafka.sh scripts/librdkafka.pin "$T/ctx/scripts/"
 make -s -C "$T/ctx" -j"$(nproc)" all >"$T/ctx.log" 2>&1 || { tail -20 "$T/ctx.log"; fail "make all fails with only the files docker/Dockerfile copies"; }
 # The image's app.yaml as the container sees it: conf/app.yaml through the Dockerfile's own
 # sed line (if it still has one), with the image's ENV METRICS_LISTEN. The endpoint must be
