@@ -6,6 +6,10 @@
 # says SKIP and the summary ends with ", N SKIPPED (names)"; a skip is not a failure.
 #   tests/integration/run.sh build [build-san]       all tests
 #   ONLY=test_pipe tests/integration/run.sh build     one test
+#   tests/integration/run.sh build-system:test_e2e    the tests whose names contain the text
+#                                                     after ':', for that build only
+# The build folder's name says how it is built: *-san with SAN=1, build-system* against the
+# distribution's librdkafka (LIBRDKAFKA=system), anything else the default way.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 [ $# -ge 1 ] || set -- build
@@ -15,13 +19,19 @@ scripts/services.sh up || { echo "integration: local services did not start"; ex
 passed=0 failed=0 skipped=0 failures=() skips=()
 logdir=${LC_TEST_LOGS:-/tmp/logclassify-tests}
 mkdir -p "$logdir"
-for build in "$@"; do
-    make -s BUILD="$build" SAN=$([ "$build" = build-san ] && echo 1 || echo 0) all "$build/lc-verify" >/dev/null || exit 1
+first=${1%%:*}
+for arg in "$@"; do
+    build=${arg%%:*} only=${ONLY:-}
+    [ "$arg" = "$build" ] || only=${arg#*:}
+    san=0 rdk=pinned
+    [[ "$build" == *-san ]] && san=1
+    [[ "$build" == build-system* ]] && rdk=system
+    make -s BUILD="$build" SAN=$san LIBRDKAFKA=$rdk all "$build/lc-verify" >/dev/null || exit 1
     for t in tests/integration/test_*.sh; do
         name=$(basename "$t" .sh)
-        [ -n "${ONLY:-}" ] && [[ "$name" != *"$ONLY"* ]] && continue
-        # Slow fault tests run once, against the plain build, unless asked otherwise.
-        if [ "$build" != "$1" ] && grep -q '^# once-only' "$t" && [ -z "${ALL_BUILDS:-}" ]; then
+        [ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
+        # Slow fault tests run once, against the first build, unless asked otherwise.
+        if [ "$build" != "$first" ] && grep -q '^# once-only' "$t" && [ -z "${ALL_BUILDS:-}" ]; then
             continue
         fi
         log="$logdir/$name.$build.log"
