@@ -10,7 +10,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := rdkafka jansson yaml-0.1 mysqlclient libmicrohttpd libsystemd
+PKGS    := rdkafka jansson yaml-0.1 mysqlclient libmicrohttpd libsystemd libcurl libcrypto
 
 ifeq ($(SAN),1)
 BUILD   ?= build-san
