@@ -82,6 +82,12 @@ $(BUILD)/lc-verify: tests/tools/verify.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
+# MSK IAM test tools: tokens for the differential test against AWS's Python signer, and a
+# client that produces and consumes through the broker's IAM listener (tests/aws/).
+$(BUILD)/lc-msk-token: tests/tools/msk_token.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
 # Unit tests: pure modules, no services needed.
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
