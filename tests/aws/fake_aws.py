@@ -37,6 +37,8 @@ DEFAULTS = {
     "ecs_mode": "ok",           # ok | garbage | 500
     "sts_keys": {},             # access key id -> secret, for checking signatures
     "sts_tokens": {},           # access key id -> session token it must send
+    "fixed_keys": None,         # {"AccessKeyId", "SecretAccessKey"}: hand these out (with a
+                                # new session token each time), e.g. keys a broker knows
 }
 lock = threading.Lock()
 settings = dict(DEFAULTS)
@@ -50,13 +52,17 @@ def new_credentials(kind):
         counter["n"] += 1
         n = counter["n"]
         ttl = settings["ttl"]
+        fixed = settings["fixed_keys"]
     exp = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=ttl)
-    return {
+    c = {
         "AccessKeyId": f"ASIALC{kind}{n:06d}",
         "SecretAccessKey": f"{kind}-S3KR1T-{n}-{secrets.token_hex(8)}",
         "Token": f"{kind}-T0K3N-{n}-{secrets.token_urlsafe(24)}",
         "Expiration": exp.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+    if fixed:
+        c.update(fixed)
+    return c
 
 
 def sigv4_ok(method, path, headers, body, secret):
@@ -226,6 +232,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    if len(sys.argv) > 1:       # --config JSON: initial settings
+        DEFAULTS.update(json.loads(sys.argv[2]))
+        settings.update(DEFAULTS)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(server.server_address[1], flush=True)
