@@ -4,16 +4,21 @@
  * Credentials come from the standard provider chain, in the order AWS's SDKs use:
  *   1. environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN (skipped when
  *      a profile is named in the options, as botocore skips it for an explicit profile);
- *   2. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials),
+ *   2. web identity (EKS IAM roles for service accounts): AWS_WEB_IDENTITY_TOKEN_FILE and
+ *      AWS_ROLE_ARN (AWS_ROLE_SESSION_NAME) through STS AssumeRoleWithWebIdentity;
+ *   3. the shared credentials file (AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials),
  *      section [PROFILE];
- *   3. the shared config file (AWS_CONFIG_FILE, else ~/.aws/config), section [profile PROFILE]
+ *   4. the shared config file (AWS_CONFIG_FILE, else ~/.aws/config), section [profile PROFILE]
  *      ([default] for the default profile);
- *   4. ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
+ *   5. ECS container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI on 169.254.170.2, or
  *      AWS_CONTAINER_CREDENTIALS_FULL_URI with the Authorization header from
- *      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or AWS_CONTAINER_AUTHORIZATION_TOKEN;
- *   5. EC2 instance metadata, IMDSv2 (a PUT for a session token, then the role and its
+ *      AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE or AWS_CONTAINER_AUTHORIZATION_TOKEN (also EKS
+ *      Pod Identity);
+ *   6. EC2 instance metadata, IMDSv2 (a PUT for a session token, then the role and its
  *      credentials), at AWS_EC2_METADATA_SERVICE_ENDPOINT or 169.254.169.254; off with
  *      AWS_EC2_METADATA_DISABLED=true.
+ * A source that is configured but fails (a broken file, an ECS endpoint that errs, a refused
+ * web identity) stops the chain with its error, as in botocore; IMDS failing means "none".
  * PROFILE is the options' profile, else AWS_PROFILE, else "default". With a role ARN in the
  * options, the chain's credentials sign an STS AssumeRole call and the role's credentials
  * are used. Credentials that expire are fetched again `refresh_margin_s` before they do.
@@ -100,6 +105,14 @@ int lc_aws_sts_assume_role(const lc_aws_credentials_t *source, const char *regio
                            const char *endpoint, const char *role_arn,
                            const char *session_name, int64_t now_ms,
                            lc_aws_credentials_t *out, char *errstr, size_t errlen);
+
+/* STS AssumeRoleWithWebIdentity (EKS IAM roles for service accounts): the same, unsigned,
+ * with the OIDC token read from AWS_WEB_IDENTITY_TOKEN_FILE as the proof. */
+int lc_aws_sts_assume_role_web_identity(const char *region, const char *endpoint,
+                                        const char *role_arn, const char *session_name,
+                                        const char *web_identity_token, int64_t now_ms,
+                                        lc_aws_credentials_t *out, char *errstr,
+                                        size_t errlen);
 
 /* ---- the shared files ------------------------------------------------------------------ */
 

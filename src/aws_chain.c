@@ -1,5 +1,6 @@
-/* aws_chain.c - the standard AWS credential chain: environment, shared credentials file,
- * shared config file, ECS container credentials, EC2 instance metadata (IMDSv2). */
+/* aws_chain.c - the standard AWS credential chain: environment, web identity, shared
+ * credentials file, shared config file, ECS container credentials, EC2 instance metadata
+ * (IMDSv2). */
 #include "aws_internal.h"
 
 #include <stdarg.h>
@@ -77,7 +78,38 @@ static int from_env(lc_aws_credentials_t *out, why_t *w, char *errstr, size_t er
     return FOUND;
 }
 
-/* ---- 2. and 3. the shared files ---- */
+/* ---- 2. web identity ---- */
+
+static int from_web_identity(const lc_aws_options_t *opt, lc_aws_credentials_t *out, why_t *w,
+                             char *errstr, size_t errlen)
+{
+    const char *file = aws_env("AWS_WEB_IDENTITY_TOKEN_FILE");
+    const char *role = aws_env("AWS_ROLE_ARN");
+    if (!file || !role) {
+        note(w, "web identity: %s not set", file ? "AWS_ROLE_ARN" : "AWS_WEB_IDENTITY_TOKEN_FILE");
+        return NONE;
+    }
+    char *token = NULL, why[512];
+    int rc = lc_aws_read_file(file, &token, why, sizeof(why));
+    if (rc != 0)
+        return lc_err(errstr, errlen, "web identity: token file %s", rc == 1 ? "absent" : why);
+    size_t n = strlen(token);
+    while (n && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+        token[--n] = '\0';
+    char session[64];
+    const char *name = aws_env("AWS_ROLE_SESSION_NAME");
+    if (!name) {
+        snprintf(session, sizeof(session), "logclassify-%lld", (long long)(lc_wall_ms() / 1000));
+        name = session;
+    }
+    rc = lc_aws_sts_assume_role_web_identity(opt->region, opt->sts_endpoint, role, name, token,
+                                             lc_wall_ms(), out, errstr, errlen);
+    lc_aws_wipe(token, n);
+    free(token);
+    return rc == 0 ? FOUND : BROKEN;
+}
+
+/* ---- 3. and 4. the shared files ---- */
 
 static void default_path(char *buf, size_t cap, const char *env, const char *file)
 {
@@ -124,7 +156,7 @@ static int from_file(const char *path, bool config_file, const char *profile,
     return NONE;
 }
 
-/* ---- 4. ECS container credentials ---- */
+/* ---- 5. ECS container credentials ---- */
 
 /* botocore's rule for AWS_CONTAINER_CREDENTIALS_FULL_URI: https to any host, http only to
  * the loopback or the ECS / EKS pod-identity link-local addresses. */
@@ -238,7 +270,7 @@ out:
     return rc;
 }
 
-/* ---- 5. EC2 instance metadata, IMDSv2 ---- */
+/* ---- 6. EC2 instance metadata, IMDSv2 ---- */
 
 static bool env_true(const char *name)
 {
@@ -380,6 +412,8 @@ int lc_aws_chain_resolve(const lc_aws_options_t *opt, lc_aws_credentials_t *out,
         note(&w, "environment: skipped (profile %s configured)", profile);
     else
         rc = from_env(out, &w, errstr, errlen);
+    if (rc == NONE)
+        rc = from_web_identity(opt, out, &w, errstr, errlen);
     if (rc == NONE) {
         default_path(path, sizeof(path), "AWS_SHARED_CREDENTIALS_FILE", "credentials");
         rc = from_file(path, false, profile, out, &found_profile, &w, errstr, errlen);

@@ -1,5 +1,6 @@
-/* aws_sts.c - STS AssumeRole: a SigV4-signed form POST, the role's credentials read from
- * the XML answer. */
+/* aws_sts.c - STS AssumeRole (a SigV4-signed form POST) and AssumeRoleWithWebIdentity
+ * (unsigned; the web identity token is the proof), the role's credentials read from the
+ * XML answer. */
 #include "aws_internal.h"
 
 #include <stdio.h>
@@ -60,14 +61,17 @@ static void split_url(const char *url, char *host, size_t hcap, char *path, size
     snprintf(path, pcap, "%.*s", (int)m, m ? s : "/");
 }
 
-int lc_aws_sts_assume_role(const lc_aws_credentials_t *source, const char *region,
-                           const char *endpoint, const char *role_arn,
-                           const char *session_name, int64_t now_ms,
-                           lc_aws_credentials_t *out, char *errstr, size_t errlen)
+/* One STS call: the form POSTed to `endpoint` (the regional one when NULL), SigV4-signed
+ * with `signer` (NULL: unsigned, as AssumeRoleWithWebIdentity is), the <Credentials> of the
+ * answer into *out. `what` names the call in messages. */
+static int sts_call(const char *what, const lc_aws_param_t *form, size_t n_form,
+                    const lc_aws_credentials_t *signer, const char *region,
+                    const char *endpoint, const char *role_arn, int64_t now_ms,
+                    lc_aws_credentials_t *out, char *errstr, size_t errlen)
 {
     lc_aws_credentials_wipe(out);
     if (!region || !region[0])
-        return lc_err(errstr, errlen, "STS AssumeRole: no region");
+        return lc_err(errstr, errlen, "%s: no region", what);
     char url[512], host[256], path[256];
     if (endpoint && endpoint[0])
         snprintf(url, sizeof(url), "%s", endpoint);
@@ -76,56 +80,54 @@ int lc_aws_sts_assume_role(const lc_aws_credentials_t *source, const char *regio
                  strncmp(region, "cn-", 3) == 0 ? ".cn" : "");
     split_url(url, host, sizeof(host), path, sizeof(path));
 
-    lc_buf_t body = {0};
-    char duration[16];
-    snprintf(duration, sizeof(duration), "%d", ROLE_DURATION_S);
-    const lc_aws_param_t form[] = {
-        {"Action", "AssumeRole"}, {"DurationSeconds", duration}, {"RoleArn", role_arn},
-        {"RoleSessionName", session_name}, {"Version", STS_VERSION},
-    };
-    lc_aws_canonical_query(&body, form, LC_ARRAY_SIZE(form));   /* the same encoding */
-    char body_hash[65], amz_date[17];
+    lc_buf_t body = {0}, auth = {0}, tok = {0};
+    lc_aws_canonical_query(&body, form, n_form);   /* form encoding: the same rules */
+    char body_hash[65], amz_date[17], date_hdr[40];
     lc_aws_sha256_hex(body.data, body.len, body_hash);
     int64_t now_s = now_ms / 1000;
     lc_aws_amz_date(now_s, amz_date);
-
-    bool token = source->session_token[0] != '\0';
-    lc_aws_param_t headers[3] = {
-        {"content-type", "application/x-www-form-urlencoded; charset=utf-8"},
-        {"x-amz-date", amz_date},
-        {"x-amz-security-token", source->session_token},
-    };
-    lc_aws_request_t r = {.method = "POST", .host = host, .path = path, .headers = headers,
-                          .n_headers = token ? 3 : 2, .payload_sha256 = body_hash,
-                          .region = region, .service = "sts", .time_s = now_s};
-    lc_buf_t auth = {0}, tok = {0};
-    lc_buf_puts(&auth, "Authorization: ");
-    lc_aws_authorization(&auth, &r, source->access_key_id, source->secret_access_key);
-    lc_buf_putc(&auth, '\0');
-    lc_buf_printf(&tok, "X-Amz-Security-Token: %s", source->session_token);
-    lc_buf_putc(&tok, '\0');
-    char date_hdr[40];
     snprintf(date_hdr, sizeof(date_hdr), "X-Amz-Date: %s", amz_date);
-    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8",
-                          "Accept: application/xml", date_hdr, auth.data, tok.data};
+    const char *hdrs[5] = {"Content-Type: application/x-www-form-urlencoded; charset=utf-8",
+                           "Accept: application/xml", date_hdr};
+    size_t n_hdrs = 3;
+    if (signer) {
+        bool token = signer->session_token[0] != '\0';
+        lc_aws_param_t headers[3] = {
+            {"content-type", "application/x-www-form-urlencoded; charset=utf-8"},
+            {"x-amz-date", amz_date},
+            {"x-amz-security-token", signer->session_token},
+        };
+        lc_aws_request_t r = {.method = "POST", .host = host, .path = path,
+                              .headers = headers, .n_headers = token ? 3 : 2,
+                              .payload_sha256 = body_hash, .region = region,
+                              .service = "sts", .time_s = now_s};
+        lc_buf_puts(&auth, "Authorization: ");
+        lc_aws_authorization(&auth, &r, signer->access_key_id, signer->secret_access_key);
+        lc_buf_putc(&auth, '\0');
+        hdrs[n_hdrs++] = auth.data;
+        if (token) {
+            lc_buf_printf(&tok, "X-Amz-Security-Token: %s", signer->session_token);
+            lc_buf_putc(&tok, '\0');
+            hdrs[n_hdrs++] = tok.data;
+        }
+    }
     aws_http_request_t req = {.method = "POST", .url = url, .headers = hdrs,
-                              .n_headers = token ? 5 : 4, .body = body.data,
-                              .body_len = body.len, .connect_timeout_ms = 3000,
-                              .timeout_ms = 10000};
+                              .n_headers = n_hdrs, .body = body.data, .body_len = body.len,
+                              .connect_timeout_ms = 3000, .timeout_ms = 10000};
     aws_http_response_t resp;
     char why[512];
     int rc = aws_http(&req, &resp, why, sizeof(why));
     lc_aws_buf_wipe_free(&auth);
     lc_aws_buf_wipe_free(&tok);
-    lc_buf_free(&body);
+    lc_aws_buf_wipe_free(&body);       /* a web identity token travels in the body */
     if (rc != 0)
-        return lc_err(errstr, errlen, "STS AssumeRole: %s", why);
+        return lc_err(errstr, errlen, "%s: %s", what, why);
     rc = -1;
     if (resp.status != 200) {
         char code[64] = "", msg[256] = "";
         xml_text(resp.body.data, "Code", code, sizeof(code));
         xml_text(resp.body.data, "Message", msg, sizeof(msg));
-        lc_err(errstr, errlen, "STS AssumeRole %s: HTTP %ld%s%s%s%s", role_arn, resp.status,
+        lc_err(errstr, errlen, "%s %s: HTTP %ld%s%s%s%s", what, role_arn, resp.status,
                code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
         goto out;
     }
@@ -140,13 +142,44 @@ int lc_aws_sts_assume_role(const lc_aws_credentials_t *source, const char *regio
         lc_aws_parse_time(exp, &out->expires_ms) != 0 || !out->access_key_id[0] ||
         !out->secret_access_key[0]) {
         lc_aws_credentials_wipe(out);
-        lc_err(errstr, errlen, "STS AssumeRole %s: the answer has no usable Credentials",
-               role_arn);
+        lc_err(errstr, errlen, "%s %s: the answer has no usable Credentials", what, role_arn);
         goto out;
     }
-    snprintf(out->source, sizeof(out->source), "STS AssumeRole");
+    snprintf(out->source, sizeof(out->source), "STS %s", what + 4);
     rc = 0;
 out:
     aws_http_response_free(&resp);
     return rc;
+}
+
+int lc_aws_sts_assume_role(const lc_aws_credentials_t *source, const char *region,
+                           const char *endpoint, const char *role_arn,
+                           const char *session_name, int64_t now_ms,
+                           lc_aws_credentials_t *out, char *errstr, size_t errlen)
+{
+    char duration[16];
+    snprintf(duration, sizeof(duration), "%d", ROLE_DURATION_S);
+    const lc_aws_param_t form[] = {
+        {"Action", "AssumeRole"}, {"DurationSeconds", duration}, {"RoleArn", role_arn},
+        {"RoleSessionName", session_name}, {"Version", STS_VERSION},
+    };
+    return sts_call("STS AssumeRole", form, LC_ARRAY_SIZE(form), source, region, endpoint,
+                    role_arn, now_ms, out, errstr, errlen);
+}
+
+int lc_aws_sts_assume_role_web_identity(const char *region, const char *endpoint,
+                                        const char *role_arn, const char *session_name,
+                                        const char *web_identity_token, int64_t now_ms,
+                                        lc_aws_credentials_t *out, char *errstr,
+                                        size_t errlen)
+{
+    char duration[16];
+    snprintf(duration, sizeof(duration), "%d", ROLE_DURATION_S);
+    const lc_aws_param_t form[] = {
+        {"Action", "AssumeRoleWithWebIdentity"}, {"DurationSeconds", duration},
+        {"RoleArn", role_arn}, {"RoleSessionName", session_name},
+        {"Version", STS_VERSION}, {"WebIdentityToken", web_identity_token},
+    };
+    return sts_call("STS AssumeRoleWithWebIdentity", form, LC_ARRAY_SIZE(form), NULL, region,
+                    endpoint, role_arn, now_ms, out, errstr, errlen);
 }

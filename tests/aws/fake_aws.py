@@ -10,7 +10,9 @@
     GET /full/<anything>                   full URI; needs Authorization: <ecs_auth>
   STS
     POST /sts/                             AssumeRole, SigV4-checked (this file's own
-                                           check) against the secret of the caller's key
+                                           check) against the secret of the caller's key;
+                                           AssumeRoleWithWebIdentity, unsigned, with
+                                           WebIdentityToken = <web_token>
 
 Credentials it hands out are new on every fetch (a counter in the key id) and expire
 `ttl` seconds after it; every secret holds a marker (S3KR1T, T0K3N) that tests look for
@@ -37,6 +39,7 @@ DEFAULTS = {
     "ecs_mode": "ok",           # ok | garbage | 500
     "sts_keys": {},             # access key id -> secret, for checking signatures
     "sts_tokens": {},           # access key id -> session token it must send
+    "web_token": "WEBID-t0ken",  # the web identity token AssumeRoleWithWebIdentity wants
     "fixed_keys": None,         # {"AccessKeyId", "SecretAccessKey"}: hand these out (with a
                                 # new session token each time), e.g. keys a broker knows
 }
@@ -196,6 +199,12 @@ class Handler(BaseHTTPRequestHandler):
         def error(code, msg):
             return self.reply(403, f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
                                    f"<Message>{msg}</Message></Error></ErrorResponse>", "text/xml")
+        if form.get("Action") == "AssumeRoleWithWebIdentity" and form.get("Version") == "2011-06-15":
+            if "Authorization" in self.headers:
+                return error("InvalidParameterValue", "AssumeRoleWithWebIdentity is not signed.")
+            if form.get("WebIdentityToken") != settings["web_token"]:
+                return error("InvalidIdentityToken", "Couldn't retrieve verification key from your identity provider.")
+            return self.sts_credentials("AssumeRoleWithWebIdentity", form)
         if form.get("Action") != "AssumeRole" or form.get("Version") != "2011-06-15":
             return self.reply(400, "<ErrorResponse><Error><Code>InvalidAction</Code></Error></ErrorResponse>",
                               "text/xml")
@@ -205,14 +214,17 @@ class Handler(BaseHTTPRequestHandler):
             return error("InvalidClientTokenId", "The session token does not match.")
         if not sigv4_ok("POST", "/sts/", dict(self.headers.items()), body, secret):
             return error("SignatureDoesNotMatch", "The request signature we calculated does not match.")
+        return self.sts_credentials("AssumeRole", form)
+
+    def sts_credentials(self, action, form):
         c = new_credentials("STS")
-        xml = ("<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleResult>"
+        xml = (f"<{action}Response xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><{action}Result>"
                f"<AssumedRoleUser><Arn>{form.get('RoleArn')}/{form.get('RoleSessionName')}</Arn></AssumedRoleUser>"
                f"<Credentials><AccessKeyId>{c['AccessKeyId']}</AccessKeyId>"
                f"<SecretAccessKey>{c['SecretAccessKey']}</SecretAccessKey>"
                f"<SessionToken>{c['Token']}&amp;x</SessionToken>"
                f"<Expiration>{c['Expiration'].replace('Z', '.000Z')}</Expiration></Credentials>"
-               "</AssumeRoleResult></AssumeRoleResponse>")
+               f"</{action}Result></{action}Response>")
         return self.reply(200, xml, "text/xml")
 
     def dispatch(self):

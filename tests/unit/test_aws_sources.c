@@ -11,6 +11,8 @@
  *     token, a refused URI, precedence over IMDS and below the environment;
  *   STS AssumeRole: signed with the chain's credentials (checked by the server), the
  *     session token sent, a wrong secret refused;
+ *   web identity: AssumeRoleWithWebIdentity with the token file's token, unsigned, before
+ *     ECS and IMDS; a refused token stops the chain;
  *   expiry and renewal: credentials near their expiry are fetched again; the refresh gives
  *     librdkafka a new token; librdkafka itself calls the refresh callback;
  *   secrets: no secret, session token or MSK token appears in any log line or error string
@@ -150,7 +152,8 @@ static const char *const aws_vars[] = {
     "AWS_CREDENTIAL_EXPIRATION", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", "AWS_EC2_METADATA_SERVICE_ENDPOINT",
-    "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_V1_DISABLED",
+    "AWS_EC2_METADATA_DISABLED", "AWS_EC2_METADATA_V1_DISABLED", "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
 };
 
 static int reset(void **state)
@@ -466,6 +469,44 @@ static void sts_assume_role(void **state)
     lc_aws_credentials_wipe(&c);
 }
 
+static void web_identity(void **state)
+{
+    (void)state;
+    char sts[128], err[1024], tf[128];
+    snprintf(sts, sizeof(sts), "%s/sts/", base);
+    snprintf(tf, sizeof(tf), "%s/web-token", tmpdir);
+    FILE *f = fopen(tf, "w");
+    fputs("WEBID-t0ken\n", f);
+    fclose(f);
+    setenv("AWS_WEB_IDENTITY_TOKEN_FILE", tf, 1);
+    lc_aws_options_t opt = {.region = "eu-west-1", .sts_endpoint = sts};
+    lc_aws_credentials_t c;
+    /* without AWS_ROLE_ARN the source is not configured: on to the next (IMDS here) */
+    assert_int_equal(resolve(&opt, &c, err, sizeof(err)), 0);
+    assert_memory_equal(c.access_key_id, "ASIALCIMDS", 10);
+    setenv("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/irsa", 1);
+    setenv("AWS_ROLE_SESSION_NAME", "lc-pod", 1);
+    http("POST", "/_admin/reset", NULL, "", NULL);
+    assert_int_equal(resolve(&opt, &c, err, sizeof(err)), 0);
+    assert_string_equal(c.source, "STS AssumeRoleWithWebIdentity");
+    assert_memory_equal(c.access_key_id, "ASIALCSTS", 9);
+    assert_true(c.expires_ms > lc_wall_ms());
+    json_t *log = server_log();
+    assert_int_equal(json_array_size(log), 1);                 /* before ECS and IMDS */
+    assert_null(log_header(log, 0, "Authorization"));          /* unsigned */
+    json_decref(log);
+    /* the token is refused: the chain stops there with STS's reason */
+    f = fopen(tf, "w");
+    fputs("WEBID-wrong\n", f);
+    fclose(f);
+    assert_int_equal(resolve(&opt, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "HTTP 403 InvalidIdentityToken"));
+    unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+    unsetenv("AWS_ROLE_ARN");
+    unsetenv("AWS_ROLE_SESSION_NAME");
+    lc_aws_credentials_wipe(&c);
+}
+
 /* ---- expiry, renewal, and the librdkafka refresh ---- */
 
 static void imds_renewal(void **state)
@@ -616,7 +657,7 @@ static void no_secret_in_logs_or_errors(void **state)
     assert_true(contains(logged, "no MSK IAM token"));
     assert_true(contains(errors.data, "SignatureDoesNotMatch"));
     static const char *const markers[] = {"S3KR1T", "T0K3N", "IMDSTOK", "ECSAUTH", "AKIDLC",
-                                          "ASIALC"};
+                                          "ASIALC", "WEBID"};
     for (size_t i = 0; i < LC_ARRAY_SIZE(markers); i++) {
         if (contains(logged, markers[i]))
             fail_msg("a secret (%s...) reached the log:\n%s", markers[i], logged);
@@ -635,6 +676,7 @@ int main(void)
         cmocka_unit_test_setup(imds_refusals, reset),
         cmocka_unit_test_setup(ecs_relative_and_full, reset),
         cmocka_unit_test_setup(sts_assume_role, reset),
+        cmocka_unit_test_setup(web_identity, reset),
         cmocka_unit_test_setup(imds_renewal, reset),
         cmocka_unit_test_setup(refresh_gives_new_tokens, reset),
         cmocka_unit_test_setup(no_secret_in_logs_or_errors, reset),
