@@ -12,7 +12,7 @@
 CC      ?= cc
 PREFIX  ?= /usr/local
 DESTDIR ?=
-PKGS    := jansson yaml-0.1 mysqlclient libmicrohttpd libsystemd
+PKGS    := jansson yaml-0.1 mysqlclient libmicrohttpd libsystemd libcurl libcrypto
 
 # librdkafka: by default the pinned release (scripts/librdkafka.pin), built from source as a
 # static library by scripts/librdkafka.sh into $(LC_CACHE) on first use. LIBRDKAFKA=system
@@ -141,6 +141,16 @@ endif
 $(BUILD)/lc-verify: tests/tools/verify.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
+
+# MSK IAM test tools: tokens for the differential test against AWS's Python signer, and a
+# client that produces and consumes through the broker's IAM listener (tests/aws/).
+$(BUILD)/lc-msk-token: tests/tools/msk_token.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/lc-msk-iam-client: tests/tools/msk_iam_client.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
 # Unit tests: pure modules, no services needed.
 unit: $(UNIT_BINS)

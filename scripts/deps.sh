@@ -11,11 +11,15 @@ PACKAGES=(
     build-essential pkg-config clang libclang-rt-14-dev
     librdkafka-dev libjansson-dev libyaml-dev default-libmysqlclient-dev
     libmicrohttpd-dev libsystemd-dev libcmocka-dev libjemalloc-dev
+    # MSK IAM: HTTP for the AWS credential sources, SHA-256/HMAC for SigV4
+    libcurl4-openssl-dev libssl-dev
     # local services and tests
     mariadb-server mariadb-client kcat openjdk-17-jre-headless maven
     openssl python3 curl
     # make check: the instruction-count guard (bench/instructions.sh)
     valgrind
+    # MSK IAM tests: javac for the broker's token validator, a venv for AWS's Python signer
+    openjdk-17-jdk-headless python3-venv
     # validating the deployment files: docker-compose config, systemd-analyze verify
     docker-compose systemd
 )

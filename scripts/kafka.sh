@@ -5,6 +5,9 @@
 #   PLAINTEXT  $LC_KAFKA_PORT       (9092)
 #   SASL_SSL   $LC_KAFKA_SASL_PORT  (9094)  SCRAM-SHA-512, user logclassify
 #   SSL        $LC_KAFKA_MTLS_PORT  (9095)  client certificate required (mutual TLS)
+# Opt-in with LC_KAFKA_IAM=1 (off by default: it compiles a Java class on first use):
+#   IAM        $LC_KAFKA_IAM_PORT   (9096)  SASL_SSL with OAUTHBEARER, MSK IAM tokens checked
+#              by tests/aws/java/LcMskIamValidator.java against $KDIR/iam-keys.properties
 # The certificates come from scripts/tls.sh ($LC_STATE_DIR/tls); the controller and
 # inter-broker listeners stay PLAINTEXT on loopback.
 set -euo pipefail
@@ -17,6 +20,17 @@ KAFKA_PORT="${LC_KAFKA_PORT:-9092}"
 CONTROLLER_PORT="${LC_KAFKA_CONTROLLER_PORT:-9093}"
 SASL_PORT="${LC_KAFKA_SASL_PORT:-9094}"
 MTLS_PORT="${LC_KAFKA_MTLS_PORT:-9095}"
+# MSK IAM listener (opt-in). The keys are test-only, made up; the validator reads them from
+# a mode-600 file on every login. A region like MSK's scopes the signature.
+IAM_ON="${LC_KAFKA_IAM:-0}"
+IAM_PORT="${LC_KAFKA_IAM_PORT:-9096}"
+IAM_REGION="${LC_KAFKA_IAM_REGION:-us-east-1}"
+IAM_ACCESS_KEY_ID="${LC_KAFKA_IAM_ACCESS_KEY_ID:-AKIDLOGCLASSIFYTEST1}"
+IAM_SECRET_ACCESS_KEY="${LC_KAFKA_IAM_SECRET_ACCESS_KEY:-logclassify-test-secret-key/not+real}"
+# KIP-368 re-authentication on the IAM listener, in ms (0: off). librdkafka re-authenticates
+# from 2.2.0 on; with an older one a value here makes the broker close its connections.
+IAM_REAUTH_MS="${LC_KAFKA_IAM_REAUTH_MS:-0}"
+IAM_SRC="$LC_REPO_DIR/tests/aws/java/LcMskIamValidator.java"
 SCRAM_MECHANISM=SCRAM-SHA-512
 SCRAM_USER=logclassify
 SCRAM_PASSWORD="${LC_KAFKA_SCRAM_PASSWORD:-logclassify-secret}"
@@ -32,6 +46,8 @@ PIDFILE="$KDIR/kafka.pid"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 SASL_BOOTSTRAP="127.0.0.1:$SASL_PORT"
 MTLS_BOOTSTRAP="127.0.0.1:$MTLS_PORT"
+IAM_BOOTSTRAP="127.0.0.1:$IAM_PORT"
+IAM_KEYS="$KDIR/iam-keys.properties"
 # kcat settings for the probes of the secured listeners (mode 600: holds the password)
 SASL_CLIENT="$KDIR/client-sasl.properties"
 MTLS_CLIENT="$KDIR/client-mtls.properties"
@@ -59,11 +75,17 @@ Usage: $LC_PROG COMMAND
                               scripts/docker.sh stages them into the Kafka image
   secure-info                 print the secured endpoints and client files as NAME=VALUE
                               lines (no password)
+  iam-info                    print the IAM listener's endpoint, region and access key id
+                              as NAME=VALUE lines (no secret; needs LC_KAFKA_IAM=1)
 Listeners: PLAINTEXT $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP ($SCRAM_MECHANISM, user
   $SCRAM_USER, password \$LC_KAFKA_SCRAM_PASSWORD or the default), SSL $MTLS_BOOTSTRAP
-  (client certificate required); CA and certificates from scripts/tls.sh in $TLS_DIR
+  (client certificate required); CA and certificates from scripts/tls.sh in $TLS_DIR;
+  with LC_KAFKA_IAM=1 also SASL_SSL OAUTHBEARER $IAM_BOOTSTRAP (MSK IAM tokens, region
+  $IAM_REGION, key \$LC_KAFKA_IAM_ACCESS_KEY_ID / \$LC_KAFKA_IAM_SECRET_ACCESS_KEY or the test
+  defaults, re-authentication \$LC_KAFKA_IAM_REAUTH_MS)
 Environment: LC_KAFKA_PORT ($KAFKA_PORT), LC_KAFKA_CONTROLLER_PORT ($CONTROLLER_PORT),
   LC_KAFKA_SASL_PORT ($SASL_PORT), LC_KAFKA_MTLS_PORT ($MTLS_PORT), LC_KAFKA_SCRAM_PASSWORD,
+  LC_KAFKA_IAM ($IAM_ON), LC_KAFKA_IAM_PORT ($IAM_PORT), LC_KAFKA_IAM_REGION ($IAM_REGION),
   LC_KAFKA_VERSION ($KAFKA_VERSION), LC_STATE_DIR ($LC_STATE_DIR), LC_CACHE ($LC_CACHE),
   LC_KAFKA_HEAP ($KAFKA_HEAP), LC_KAFKA_GC ($KAFKA_GC)
 State: $KDIR (log: $LOG)
@@ -109,18 +131,64 @@ check_java() {
     fi
 }
 
+iam_on() { [ "$IAM_ON" = 1 ]; }
+
+# The validator class, compiled once per source and Kafka version into the cache.
+IAM_CLASSES=""
+build_iam_validator() {
+    ensure_cmd javac openjdk-17-jdk-headless
+    local h tmp cp
+    h="$(sha256sum <"$IAM_SRC" | cut -c1-12)"
+    IAM_CLASSES="$LC_CACHE/msk-iam-validator-$KAFKA_VERSION-$h"
+    [ -f "$IAM_CLASSES/LcMskIamValidator.class" ] && return 0
+    tmp="$IAM_CLASSES.tmp.$$"
+    cp="$(ls "$LIBS"/kafka-clients-*.jar "$LIBS"/slf4j-api-*.jar | tr '\n' ':')"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    javac -nowarn -d "$tmp" -cp "$cp" "$IAM_SRC" >"$tmp.log" 2>&1 ||
+        { cat "$tmp.log" >&2; rm -rf "$tmp" "$tmp.log"; die "javac could not build $IAM_SRC"; }
+    rm -f "$tmp.log"
+    rm -rf "$IAM_CLASSES"
+    mv "$tmp" "$IAM_CLASSES"
+}
+
+write_iam_keys() {
+    mkdir -p "$KDIR"
+    (umask 077 && printf '%s=%s\n' "$IAM_ACCESS_KEY_ID" "$IAM_SECRET_ACCESS_KEY" >"$IAM_KEYS.tmp")
+    mv -f "$IAM_KEYS.tmp" "$IAM_KEYS"
+}
+
+# The IAM listener's lines for server.properties (nothing when it is off).
+iam_props() {
+    iam_on || return 0
+    cat <<EOF
+# MSK IAM stand-in (LC_KAFKA_IAM=1): OAUTHBEARER whose tokens LcMskIamValidator checks (the
+# broker's own login, never used on this listener, needs an unsecured subject claim)
+listener.name.iam.ssl.client.auth=none
+listener.name.iam.sasl.enabled.mechanisms=OAUTHBEARER
+listener.name.iam.oauthbearer.sasl.server.callback.handler.class=LcMskIamValidator
+listener.name.iam.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="lc-broker" keysFile="$IAM_KEYS" region="$IAM_REGION";
+listener.name.iam.oauthbearer.connections.max.reauth.ms=$IAM_REAUTH_MS
+EOF
+}
+
 write_configs() {
     mkdir -p "$DATA"
+    local iam_l="" iam_m=""
+    if iam_on; then
+        iam_l=",IAM://127.0.0.1:$IAM_PORT"
+        iam_m=",IAM:SASL_SSL"
+    fi
     cat >"$PROPS" <<EOF
 # Generated by scripts/kafka.sh on every start; edits are overwritten.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$MTLS_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$MTLS_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$CONTROLLER_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$MTLS_PORT$iam_l
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$SASL_PORT,SSL://127.0.0.1:$MTLS_PORT$iam_l
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL$iam_m
 # secured client listeners; PEM files from scripts/tls.sh (unencrypted PKCS#8 key)
 ssl.keystore.type=PEM
 ssl.keystore.location=$TLS_DIR/server-keystore.pem
@@ -131,6 +199,7 @@ listener.name.sasl_ssl.ssl.client.auth=none
 sasl.enabled.mechanisms=$SCRAM_MECHANISM
 listener.name.sasl_ssl.sasl.enabled.mechanisms=$SCRAM_MECHANISM
 listener.name.sasl_ssl.${SCRAM_MECHANISM,,}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+$(iam_props)
 log.dirs=$DATA
 # single node: every internal topic has one replica
 num.partitions=4
@@ -270,6 +339,14 @@ sasl_tls_answers() {
         grep -q 'Verify return code: 0 (ok)'
 }
 
+# iam_tls_answers: the IAM listener completes a TLS handshake (its OAUTHBEARER login is the
+# MSK IAM tests' business: tests/integration/test_msk_iam.sh).
+iam_tls_answers() {
+    timeout 5 openssl s_client -connect "$IAM_BOOTSTRAP" -CAfile "$TLS_DIR/ca.pem" \
+        -verify_return_error -verify_ip 127.0.0.1 </dev/null 2>/dev/null |
+        grep -q 'Verify return code: 0 (ok)'
+}
+
 # "mechanism user sha256(cluster-id:password)" of the SCRAM user this data dir holds;
 # lets a start skip the admin tool (a JVM) when nothing changed.
 SCRAM_STATE="$KDIR/scram-user.state"
@@ -313,6 +390,11 @@ ensure_secure() {
     until sasl_tls_answers; do
         ((SECONDS - t0 < START_TIMEOUT)) ||
             die "the SASL_SSL listener on $SASL_BOOTSTRAP does not complete a TLS handshake (log: $LOG)"
+        sleep 0.5
+    done
+    while iam_on && ! iam_tls_answers; do
+        ((SECONDS - t0 < START_TIMEOUT)) ||
+            die "the IAM listener on $IAM_BOOTSTRAP does not complete a TLS handshake (log: $LOG)"
         sleep 0.5
     done
     if [ "${2:-}" = force ] || [ "$(cat "$SCRAM_STATE" 2>/dev/null || true)" != "$(scram_fingerprint)" ]; then
@@ -368,24 +450,35 @@ cmd_start() {
         if ! port_busy "$SASL_PORT" || ! port_busy "$MTLS_PORT"; then
             warn "this broker has no SASL_SSL/SSL listeners on $SASL_PORT/$MTLS_PORT (started by an older kafka.sh?); '$LC_PROG restart' adds them"
         fi
+        if iam_on; then
+            write_iam_keys
+            port_busy "$IAM_PORT" ||
+                warn "this broker has no IAM listener on $IAM_PORT (started without LC_KAFKA_IAM=1); 'LC_KAFKA_IAM=1 $LC_PROG restart' adds it"
+        fi
         return 0
     fi
     if [ -z "$pid" ]; then
         ensure_cmd kcat kcat
         check_java
-        local p
-        for p in "$KAFKA_PORT" "$CONTROLLER_PORT" "$SASL_PORT" "$MTLS_PORT"; do
+        local p cp="$LIBS/*" ports=("$KAFKA_PORT" "$CONTROLLER_PORT" "$SASL_PORT" "$MTLS_PORT")
+        iam_on && ports+=("$IAM_PORT")
+        for p in "${ports[@]}"; do
             port_busy "$p" && die "port $p is already in use by another process"
         done
         fetch_jars
         ensure_tls
+        if iam_on; then
+            build_iam_validator
+            write_iam_keys
+            cp="$cp:$IAM_CLASSES"
+        fi
         write_configs
         format_storage
         [ -f "$LOG" ] && mv -f "$LOG" "$LOG.prev"
         # shellcheck disable=SC2086
         setsid java $KAFKA_HEAP $KAFKA_GC \
             -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-            "$(log_opts broker)" -cp "$LIBS/*" kafka.Kafka "$PROPS" \
+            "$(log_opts broker)" -cp "$cp" kafka.Kafka "$PROPS" \
             </dev/null >"$LOG" 2>&1 9>&- &
         pid=$!
         echo "$pid" >"$PIDFILE"
@@ -400,7 +493,7 @@ cmd_start() {
         fi
         if port_busy "$KAFKA_PORT" && broker_answers; then
             ensure_secure "$t0"
-            say "Kafka is up on $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP, SSL $MTLS_BOOTSTRAP (pid $pid, $((SECONDS - t0))s)"
+            say "Kafka is up on $BOOTSTRAP, SASL_SSL $SASL_BOOTSTRAP, SSL $MTLS_BOOTSTRAP$(iam_on && echo ", IAM $IAM_BOOTSTRAP" || true) (pid $pid, $((SECONDS - t0))s)"
             return 0
         fi
         sleep 0.5
@@ -486,6 +579,17 @@ cmd_secure_check() {
         warn "librdkafka before 2.6.1 sends a wrong SCRAM nonce that Kafka 4 refuses (confluentinc/librdkafka#4895)"
         return 4
     fi
+}
+
+cmd_iam_info() {
+    iam_on || die "the IAM listener is opt-in: set LC_KAFKA_IAM=1"
+    cat <<EOF
+KAFKA_IAM=$IAM_BOOTSTRAP
+KAFKA_IAM_REGION=$IAM_REGION
+KAFKA_IAM_ACCESS_KEY_ID=$IAM_ACCESS_KEY_ID
+KAFKA_IAM_REAUTH_MS=$IAM_REAUTH_MS
+KAFKA_CA=$TLS_DIR/ca.pem
+EOF
 }
 
 cmd_secure_info() {
@@ -575,6 +679,7 @@ case "${1:-}" in
     delete-topic) shift; cmd_delete_topic "$@" ;;
     secure-check) cmd_secure_check ;;
     secure-info) cmd_secure_info ;;
+    iam-info) cmd_iam_info ;;
     new-cluster-id) shift; new_cluster_id "$@" ;;
     jars) fetch_jars; say "Kafka $KAFKA_VERSION jars in $LIBS" ;;
     -h | --help | help) usage ;;
