@@ -10,7 +10,7 @@
  *
  *     latency = wall clock at receipt (CLOCK_REALTIME, µs) - the record's Kafka timestamp
  *
- * logclassify keeps the input record's timestamp on its output (SPEC §4), and the input's
+ * logclassify keeps the input record's timestamp on its output (CONTRACT §4), and the input's
  * timestamp is its CreateTime, stamped by the upstream producer (loggen) when it called
  * produce(). So this is "upstream produce() → logclassify output visible to a consumer",
  * including the upstream producer's own batching (linger.ms) and both broker hops. Kafka

@@ -58,7 +58,7 @@ static void commit_result(void *ctx, rd_kafka_resp_err_t err)
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk; (void)opaque;
-    lc_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+    lc_offsets_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
     if (m->err) {
         if (!P.fatal)
             LC_ERROR("passthrough", "delivery failed: %s", rd_kafka_err2str(m->err));
@@ -162,7 +162,7 @@ static int produce_one(const rd_kafka_message_t *in, lc_segment_t *seg)
             rd_kafka_poll(P.producer, 50);
             continue;
         }
-        lc_segment_done(seg, false);
+        lc_offsets_segment_done(seg, false);
         LC_ERROR("passthrough", "produce: %s", rd_kafka_err2str(err));
         P.fatal = true;
         return -1;

@@ -95,7 +95,7 @@ lc_config_t *lc_config_load(const char *path, char *errstr, size_t errlen);
 /* Same, from a string in memory (tests); `name` stands for the file name in messages. */
 lc_config_t *lc_config_load_string(const char *yaml, const char *name, char *errstr, size_t errlen);
 
-/* A configuration with every default and the default schema (SPEC §3). */
+/* A configuration with every default and the default schema (CONTRACT §3). */
 lc_config_t *lc_config_defaults(char *errstr, size_t errlen);
 
 void lc_config_free(lc_config_t *c);

@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* Nesting deeper than this is refused as invalid JSON (SPEC §2.1 allows it). */
+/* Nesting deeper than this is refused as invalid JSON (CONTRACT §2.1 allows it). */
 #define LC_JSON_MAX_DEPTH 512
 
 typedef enum lc_json_type {
@@ -67,7 +67,7 @@ void lc_json_scanner_free(lc_json_scanner_t *s);
  * white space is allowed. `*utf8_ok` is set to whether the whole input is valid UTF-8
  * (an input that is not is always LC_JSON_INVALID). Syntax errors take precedence over
  * duplicate keys (a document is first checked whole), and so does a top level that is not
- * an object (LC_JSON_NOT_OBJECT, the order of SPEC §2.1). Inputs of 4 GiB or more are
+ * an object (LC_JSON_NOT_OBJECT, the order of CONTRACT §2.1). Inputs of 4 GiB or more are
  * LC_JSON_INVALID. Every out-pointer may be NULL; on any result but LC_JSON_OK, *members and
  * the object bounds are set to NULL and *nmembers to 0. Out of memory aborts (as lc_buf).
  * On LC_JSON_OK, *members / *nmembers describe the top-level object's members in input

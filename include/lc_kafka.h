@@ -29,7 +29,7 @@ int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *o
                           int timeout_ms, const char *auth_error, bool *input_exists,
                           bool *output_exists, char *errstr, size_t errlen);
 
-/* The `source` header of an output record, `<topic>/<partition>/<offset>` (SPEC §4), as
+/* The `source` header of an output record, `<topic>/<partition>/<offset>` (CONTRACT §4), as
  * snprintf("%s/%d/%lld") would write it, truncated to cap - 1 bytes, without printf's cost
  * on every record. Returns the length written. */
 int lc_kafka_format_source(char *buf, size_t cap, const char *topic, int32_t partition,

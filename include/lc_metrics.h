@@ -1,5 +1,5 @@
 /*
- * lc_metrics.h - counters and gauges the service exposes (SPEC §8).
+ * lc_metrics.h - counters and gauges the service exposes (CONTRACT §8).
  *
  * Written by the pipeline and the users refresher, read by the HTTP endpoint and the stats
  * log line. Every value is a C11 atomic, so readers never block the hot path; the pipeline
@@ -55,10 +55,5 @@ void lc_metrics_render(lc_metrics_t *m, lc_buf_t *out);
 
 /* Health: 0 healthy, else fills reason ("no users snapshot", "not consuming", ...). */
 int lc_metrics_health(lc_metrics_t *m, char *reason, size_t len);
-
-/* The HTTP endpoint (libmicrohttpd): GET /metrics and GET /healthz. `listen` is host:port. */
-typedef struct lc_http lc_http_t;
-lc_http_t *lc_http_start(lc_metrics_t *m, const char *listen, char *errstr, size_t errlen);
-void lc_http_stop(lc_http_t *h);
 
 #endif

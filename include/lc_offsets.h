@@ -40,18 +40,19 @@ void lc_offsets_assign(lc_offsets_t *o, int32_t partition);
 void lc_offsets_forget(lc_offsets_t *o, int32_t partition);
 
 /* One more record of the current batch, about to be produced: returns its segment, to be
- * passed as the message opaque and given to lc_segment_done() exactly once. */
+ * passed as the message opaque and given to lc_offsets_segment_done() exactly once. */
 lc_segment_t *lc_offsets_add(lc_offsets_t *o, int32_t partition, int64_t offset);
 /* The batch is fully handed over: its segments only wait for their reports now. */
 void lc_offsets_end_batch(lc_offsets_t *o);
 /* A record's delivery report (or a produce() that failed: delivered = false). NULL: no-op. */
-void lc_segment_done(lc_segment_t *s, bool delivered);
+void lc_offsets_segment_done(lc_segment_t *s, bool delivered);
 
 /* No delivery report outstanding in these partitions (NULL: in any partition). */
 bool lc_offsets_idle(const lc_offsets_t *o, const rd_kafka_topic_partition_list_t *parts);
-/* Pops a partition's finished segments; returns the offset up to which every output is
- * acknowledged (the offset to commit), or -1 when none yet. */
-int64_t lc_offsets_committable(lc_offsets_t *o, int32_t partition);
+/* Pops (and frees) the partition's leading segments whose reports are all back without
+ * error, and returns the offset up to which every output is acknowledged: the offset to
+ * commit, or -1 when none yet. Calling it again without new reports returns the same. */
+int64_t lc_offsets_pop_finished(lc_offsets_t *o, int32_t partition);
 /* The offset the broker acknowledged as committed, or -1. */
 int64_t lc_offsets_committed(const lc_offsets_t *o, int32_t partition);
 

@@ -1,5 +1,5 @@
 /*
- * lc_pipeline.h - the consume -> classify -> produce loop (SPEC §4, §6).
+ * lc_pipeline.h - the consume -> classify -> produce loop (CONTRACT §4, §6).
  *
  * at_least_once: output records go to an idempotent producer (acks=all); each micro-batch
  * leaves one "segment" per input partition holding its last offset and a count of
@@ -17,9 +17,9 @@
 
 #include "lc_config.h"
 #include "lc_metrics.h"
-#include "lc_refresh.h"
+#include "lc_users_source.h"
 
-/* Exit statuses (SPEC §7). */
+/* Exit statuses (CONTRACT §7). */
 enum {
     LC_EXIT_OK = 0,
     LC_EXIT_FAILURE = 1,

@@ -1,5 +1,5 @@
 /*
- * classify.c - the pure classifier (SPEC §2, §4): one record's bytes in, a label, its reasons
+ * classify.c - the pure classifier (CONTRACT §2, §4): one record's bytes in, a label, its reasons
  * and the output record out. No I/O, no globals, no locks; one classifier per thread.
  *
  * Hot path, per record: one scan (lc_json_scan), a lookup of each schema field among the
@@ -11,7 +11,7 @@
  * in lc_classifier_new. Scratch buffers grow to the largest record seen and are reused, so
  * the steady state allocates nothing.
  *
- * Decisions the SPEC leaves open, made here (tests/unit/test_classify.c pins them down):
+ * Decisions the contract leaves open, made here (tests/unit/test_classify.c pins them down):
  *
  *  - A tombstone (absent value) is invalid_json with "raw":"" (there are no bytes to keep;
  *    an empty string is what an empty value would give too, and keeps one output shape).
@@ -21,7 +21,7 @@
  *    member) "original_" is prefixed again until the name is unique, so the output never has
  *    a duplicate key and no input member is lost.
  *  - Keys compare as integers when the users snapshot was built with integer keys (the
- *    pipeline builds it so exactly when the key field's schema type is integer, SPEC §2.2);
+ *    pipeline builds it so exactly when the key field's schema type is integer, CONTRACT §2.2);
  *    asking the snapshot rather than the schema keeps the two in step even if they were
  *    wired differently. A key that does not convert, or an absent key (an optional or
  *    unchecked key field), is an unknown account.

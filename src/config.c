@@ -7,10 +7,10 @@
  * The YAML file is read with libyaml's document API, so every node keeps its line. The tree
  * is walked with dotted names ("batch.max_records"); YAML nesting and dots in a key are the
  * same thing ("batch: {max_records: 1}" == "batch.max_records: 1"). Each name is looked up
- * in cfg_keys[]: a name that is a proper prefix of table names is a section (a mapping), a
+ * in lc_config_keys[]: a name that is a proper prefix of table names is a section (a mapping), a
  * name in the table is a value, anything else is an unknown key. kafka.consumer /
  * kafka.producer are free-form maps passed through to librdkafka. `schema` is a list of field
- * maps whose attributes come from a second small table, cfg_attrs[] (config_schema.c).
+ * maps whose attributes come from a second small table, lc_config_schema_attrs[] (config_schema.c).
  *
  * Every error is "FILE:LINE: message". Values that may be secret are never echoed in a
  * message. Memory: like lc_buf_t, allocation failure aborts (see lc_common.h).
@@ -56,7 +56,7 @@ static const char *const level_choices[] = {"error", "warn", "info", "debug", NU
     {.name = n, .kind = K_PROPS, .off = OFF(f), .count_off = OFF(cnt), .desc = ds}
 
 /* Keys of one section stay together: the dump opens each section once. */
-const key_def_t cfg_keys[] = {
+const key_def_t lc_config_keys[] = {
     STR("kafka.brokers", kafka_brokers, "127.0.0.1:9092", F_NONEMPTY,
         "Bootstrap brokers, comma-separated host:port."),
     STR("kafka.group_id", kafka_group_id, "logclassify", F_NONEMPTY,
@@ -134,13 +134,13 @@ const key_def_t cfg_keys[] = {
      .desc = "Record fields and their checks; without it the default schema applies."},
 };
 
-_Static_assert(LC_ARRAY_SIZE(cfg_keys) == CFG_NKEYS,
+_Static_assert(LC_ARRAY_SIZE(lc_config_keys) == CFG_NKEYS,
                "CFG_NKEYS in config_internal.h must be the number of keys");
 
 /* ------------------------------------------------------------------------------------ */
 /* Small helpers                                                                          */
 
-int cfg_fail(ctx_t *x, int line, const char *fmt, ...)
+int lc_config_fail(ctx_t *x, int line, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -160,18 +160,18 @@ static void *field_ptr(lc_config_t *c, size_t off)
 static int key_index(const char *name)
 {
     for (size_t i = 0; i < CFG_NKEYS; i++)
-        if (strcmp(cfg_keys[i].name, name) == 0)
+        if (strcmp(lc_config_keys[i].name, name) == 0)
             return (int)i;
     return -1;
 }
 
-int cfg_key_line(const ctx_t *x, const char *name)
+int lc_config_key_line(const ctx_t *x, const char *name)
 {
     int i = key_index(name);
     return i < 0 ? 0 : x->set_line[i];
 }
 
-void cfg_join_choices(const char *const *ch, char *buf, size_t n)
+void lc_config_join_choices(const char *const *ch, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -183,7 +183,7 @@ void cfg_join_choices(const char *const *ch, char *buf, size_t n)
     }
 }
 
-int cfg_parse_ll(const char *s, long long *out)
+int lc_config_parse_ll(const char *s, long long *out)
 {
     const char *p = s;
     if (*p == '+' || *p == '-')
@@ -201,7 +201,7 @@ int cfg_parse_ll(const char *s, long long *out)
     return 0;
 }
 
-int cfg_parse_bool(const char *s, bool *out)
+int lc_config_parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on"};
     static const char *const no[] = {"false", "no", "off"};
@@ -246,7 +246,7 @@ static bool is_hostport(const char *s)
                 return false;
     }
     long long port;
-    if (colon[1] == '+' || colon[1] == '-' || cfg_parse_ll(colon + 1, &port) != 0)
+    if (colon[1] == '+' || colon[1] == '-' || lc_config_parse_ll(colon + 1, &port) != 0)
         return false;
     return port >= 1 && port <= 65535;
 }
@@ -287,7 +287,7 @@ static int slurp(const char *path, size_t max, char **out, size_t *len)
 
 static bool is_null(const yaml_node_t *n);
 
-const char *cfg_kind_word(const yaml_node_t *n)
+const char *lc_config_kind_word(const yaml_node_t *n)
 {
     if (is_null(n))
         return "nothing";
@@ -335,11 +335,11 @@ static int subst_one(ctx_t *x, const char *label, int line, const char *in, cons
     }
     size_t nlen = (size_t)((sep ? sep : end) - in);
     if (!is_env_name(in, nlen))
-        return cfg_fail(x, line, "%s: bad variable reference (write ${NAME} or ${NAME:-default})",
+        return lc_config_fail(x, line, "%s: bad variable reference (write ${NAME} or ${NAME:-default})",
                         label);
     char name[256];
     if (nlen >= sizeof(name))
-        return cfg_fail(x, line, "%s: variable name too long", label);
+        return lc_config_fail(x, line, "%s: variable name too long", label);
     memcpy(name, in, nlen);
     name[nlen] = '\0';
     const char *val = getenv(name);
@@ -348,7 +348,7 @@ static int subst_one(ctx_t *x, const char *label, int line, const char *in, cons
         return 0;
     }
     if (!val)
-        return cfg_fail(x, line, "%s: ${%s} is not set", label, name);
+        return lc_config_fail(x, line, "%s: ${%s} is not set", label, name);
     lc_buf_puts(b, val);
     return 0;
 }
@@ -369,7 +369,7 @@ static int expand_env(ctx_t *x, const char *label, const char *s, int line, char
         const char *end = strchr(d + 2, '}');
         if (!end) {
             lc_buf_free(&b);
-            return cfg_fail(x, line, "%s: unterminated '${' (write ${NAME} or ${NAME:-default})",
+            return lc_config_fail(x, line, "%s: unterminated '${' (write ${NAME} or ${NAME:-default})",
                             label);
         }
         if (subst_one(x, label, line, d + 2, end, &b) < 0) {
@@ -383,17 +383,17 @@ static int expand_env(ctx_t *x, const char *label, const char *s, int line, char
     return 0;
 }
 
-int cfg_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
+int lc_config_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
                      char **out)
 {
     if (vn->type != YAML_SCALAR_NODE)
-        return cfg_fail(x, kline, "%s: expected a single value, got %s", label, cfg_kind_word(vn));
+        return lc_config_fail(x, kline, "%s: expected a single value, got %s", label, lc_config_kind_word(vn));
     if (is_null(vn)) {
         *out = xstrdup("");
         return 0;
     }
     if (strlen(text_of(vn)) != vn->data.scalar.length)
-        return cfg_fail(x, line_of(vn), "%s: the value contains a NUL character", label);
+        return lc_config_fail(x, line_of(vn), "%s: the value contains a NUL character", label);
     return expand_env(x, label, text_of(vn), line_of(vn), out);
 }
 
@@ -403,12 +403,12 @@ int cfg_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kli
 static int check_string(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     if ((k->flags & (F_NONEMPTY | F_IDENT)) && !*v)
-        return cfg_fail(x, line, "%s: must not be empty", k->name);
+        return lc_config_fail(x, line, "%s: must not be empty", k->name);
     if ((k->flags & F_IDENT) && !is_identifier(v))
-        return cfg_fail(x, line, "%s: '%s' is not a valid identifier (letters, digits and _ only)",
+        return lc_config_fail(x, line, "%s: '%s' is not a valid identifier (letters, digits and _ only)",
                         k->name, v);
     if ((k->flags & F_HOSTPORT) && *v && !is_hostport(v))
-        return cfg_fail(x, line, "%s: expected host:port (port 1..65535) or \"\", got '%s'",
+        return lc_config_fail(x, line, "%s: expected host:port (port 1..65535) or \"\", got '%s'",
                         k->name, v);
     return 0;
 }
@@ -416,11 +416,11 @@ static int check_string(ctx_t *x, const key_def_t *k, const char *v, int line)
 static int set_number(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     long long n = 0;
-    int rc = cfg_parse_ll(v, &n);
+    int rc = lc_config_parse_ll(v, &n);
     if (rc < 0)
-        return cfg_fail(x, line, "%s: expected an integer, got '%s'", k->name, v);
+        return lc_config_fail(x, line, "%s: expected an integer, got '%s'", k->name, v);
     if (rc > 0 || n < k->min || n > k->max)
-        return cfg_fail(x, line, "%s: %s is out of range (%lld..%lld)", k->name, v, k->min, k->max);
+        return lc_config_fail(x, line, "%s: %s is out of range (%lld..%lld)", k->name, v, k->min, k->max);
     if (k->kind == K_INT)
         *(int *)field_ptr(x->c, k->off) = (int)n;
     else
@@ -443,8 +443,8 @@ static int set_enum(ctx_t *x, const key_def_t *k, const char *v, int line)
         return 0;
     }
     char list[256];
-    cfg_join_choices(k->choices, list, sizeof(list));
-    return cfg_fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
+    lc_config_join_choices(k->choices, list, sizeof(list));
+    return lc_config_fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
 }
 
 /* Sets a scalar key from its text (a default or a file value); v is copied. */
@@ -464,22 +464,22 @@ static int set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
         return set_number(x, k, v, line);
     case K_BOOL: {
         bool b;
-        if (cfg_parse_bool(v, &b) < 0)
-            return cfg_fail(x, line, "%s: expected true or false, got '%s'", k->name, v);
+        if (lc_config_parse_bool(v, &b) < 0)
+            return lc_config_fail(x, line, "%s: expected true or false, got '%s'", k->name, v);
         *(bool *)field_ptr(x->c, k->off) = b;
         return 0;
     }
     case K_ENUM:
         return set_enum(x, k, v, line);
     default:
-        return cfg_fail(x, line, "%s: not a single value", k->name);
+        return lc_config_fail(x, line, "%s: not a single value", k->name);
     }
 }
 
 static int apply_defaults(ctx_t *x)
 {
     for (size_t i = 0; i < CFG_NKEYS; i++)
-        if (cfg_keys[i].def && set_scalar(x, &cfg_keys[i], cfg_keys[i].def, 0) < 0)
+        if (lc_config_keys[i].def && set_scalar(x, &lc_config_keys[i], lc_config_keys[i].def, 0) < 0)
             return -1;
     return 0;
 }
@@ -504,12 +504,12 @@ static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_n
     char label[320];
     snprintf(label, sizeof(label), "%s.%s", k->name, pkey);
     if (!*pkey)
-        return cfg_fail(x, line_of(kn), "%s: empty property name", k->name);
+        return lc_config_fail(x, line_of(kn), "%s: empty property name", k->name);
     const lc_kv_t *old = props_find(*arr, *n, pkey);
     if (old)
-        return cfg_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label, old->line);
+        return lc_config_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label, old->line);
     char *v;
-    if (cfg_scalar_value(x, label, vn, line_of(kn), &v) < 0)
+    if (lc_config_scalar_value(x, label, vn, line_of(kn), &v) < 0)
         return -1;
     lc_kv_t *grown = realloc(*arr, (*n + 1) * sizeof(**arr));
     if (!grown) {
@@ -525,17 +525,17 @@ static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_n
 /* ------------------------------------------------------------------------------------ */
 /* Walking mappings                                                                       */
 
-int cfg_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
+int lc_config_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
                   const char *prefix)
 {
     const yaml_node_t *kn = node_at(x, pr->key);
     if (kn->type != YAML_SCALAR_NODE)
-        return cfg_fail(x, line_of(kn), "%s%skeys must be scalars, got %s", prefix,
-                        *prefix ? ": " : "", cfg_kind_word(kn));
+        return lc_config_fail(x, line_of(kn), "%s%skeys must be scalars, got %s", prefix,
+                        *prefix ? ": " : "", lc_config_kind_word(kn));
     for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
         const yaml_node_t *qn = node_at(x, q->key);
         if (qn->type == YAML_SCALAR_NODE && strcmp(text_of(qn), text_of(kn)) == 0)
-            return cfg_fail(x, line_of(kn), "duplicate key '%s%s%s' (first at line %d)", prefix,
+            return lc_config_fail(x, line_of(kn), "duplicate key '%s%s%s' (first at line %d)", prefix,
                             *prefix ? "." : "", text_of(kn), line_of(qn));
     }
     return 0;
@@ -544,7 +544,7 @@ int cfg_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
 static const key_def_t *find_key(const char *full)
 {
     int i = key_index(full);
-    return i < 0 ? NULL : &cfg_keys[i];
+    return i < 0 ? NULL : &lc_config_keys[i];
 }
 
 /* True when some key is below `full` ("" is the top level). */
@@ -554,7 +554,7 @@ static bool is_section(const char *full)
     if (n == 0)
         return true;
     for (size_t i = 0; i < CFG_NKEYS; i++)
-        if (strncmp(cfg_keys[i].name, full, n) == 0 && cfg_keys[i].name[n] == '.')
+        if (strncmp(lc_config_keys[i].name, full, n) == 0 && lc_config_keys[i].name[n] == '.')
             return true;
     return false;
 }
@@ -563,10 +563,10 @@ static bool is_section(const char *full)
 static const key_def_t *props_parent(const char *full)
 {
     for (size_t i = 0; i < CFG_NKEYS; i++) {
-        size_t n = strlen(cfg_keys[i].name);
-        if (cfg_keys[i].kind == K_PROPS && strncmp(full, cfg_keys[i].name, n) == 0 &&
+        size_t n = strlen(lc_config_keys[i].name);
+        if (lc_config_keys[i].kind == K_PROPS && strncmp(full, lc_config_keys[i].name, n) == 0 &&
             full[n] == '.')
-            return &cfg_keys[i];
+            return &lc_config_keys[i];
     }
     return NULL;
 }
@@ -579,7 +579,7 @@ static void child_names(const char *section, char *buf, size_t size)
     size_t last_len = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < CFG_NKEYS && used < size; i++) {
-        const char *name = cfg_keys[i].name;
+        const char *name = lc_config_keys[i].name;
         if (n && (strncmp(name, section, n) != 0 || name[n] != '.'))
             continue;
         const char *child = n ? name + n + 1 : name;
@@ -608,8 +608,8 @@ static int unknown_key(ctx_t *x, const char *full, int line)
     } while (!is_section(section));
     child_names(section, names, sizeof(names));
     if (section[0])
-        return cfg_fail(x, line, "unknown key '%s' (%s has: %s)", full, section, names);
-    return cfg_fail(x, line, "unknown key '%s' (top-level keys: %s)", full, names);
+        return lc_config_fail(x, line, "unknown key '%s' (%s has: %s)", full, section, names);
+    return lc_config_fail(x, line, "unknown key '%s' (top-level keys: %s)", full, names);
 }
 
 static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix);
@@ -620,11 +620,11 @@ static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
     if (is_null(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(kn), "%s: expected a mapping of librdkafka properties, got %s",
-                        k->name, cfg_kind_word(vn));
+        return lc_config_fail(x, line_of(kn), "%s: expected a mapping of librdkafka properties, got %s",
+                        k->name, lc_config_kind_word(vn));
     for (yaml_node_pair_t *pr = vn->data.mapping.pairs.start; pr < vn->data.mapping.pairs.top;
          pr++) {
-        if (cfg_check_key(x, vn, pr, k->name) < 0)
+        if (lc_config_check_key(x, vn, pr, k->name) < 0)
             return -1;
         const yaml_node_t *pk = node_at(x, pr->key);
         if (add_prop(x, k, text_of(pk), pk, node_at(x, pr->value)) < 0)
@@ -636,17 +636,17 @@ static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
 /* A key of the table: records where it was set, then reads its value. */
 static int set_entry(ctx_t *x, const key_def_t *k, const yaml_node_t *kn, const yaml_node_t *vn)
 {
-    size_t idx = (size_t)(k - cfg_keys);
+    size_t idx = (size_t)(k - lc_config_keys);
     if (x->set_line[idx])
-        return cfg_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
+        return lc_config_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
                         x->set_line[idx]);
     x->set_line[idx] = line_of(kn);
     if (k->kind == K_PROPS)
         return walk_props(x, k, kn, vn);
     if (k->kind == K_SCHEMA)
-        return cfg_parse_schema(x, line_of(kn), vn);
+        return lc_config_schema_parse(x, line_of(kn), vn);
     char *v;
-    if (cfg_scalar_value(x, k->name, vn, line_of(kn), &v) < 0)
+    if (lc_config_scalar_value(x, k->name, vn, line_of(kn), &v) < 0)
         return -1;
     int rc = set_scalar(x, k, v, line_of(vn));
     free(v);
@@ -666,7 +666,7 @@ static int walk_entry(ctx_t *x, const char *full, const yaml_node_t *kn, const y
     if (is_null(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(kn), "%s: expected a mapping, got %s", full, cfg_kind_word(vn));
+        return lc_config_fail(x, line_of(kn), "%s: expected a mapping, got %s", full, lc_config_kind_word(vn));
     return walk_map(x, vn, full);
 }
 
@@ -676,13 +676,13 @@ static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix)
 {
     for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
          pr++) {
-        if (cfg_check_key(x, map, pr, prefix) < 0)
+        if (lc_config_check_key(x, map, pr, prefix) < 0)
             return -1;
         const yaml_node_t *kn = node_at(x, pr->key);
         char full[256];
         int w = snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", text_of(kn));
         if (w < 0 || (size_t)w >= sizeof(full))
-            return cfg_fail(x, line_of(kn), "unknown key '%s%s%.64s...'", prefix,
+            return lc_config_fail(x, line_of(kn), "unknown key '%s%s%.64s...'", prefix,
                             *prefix ? "." : "", text_of(kn));
         if (walk_entry(x, full, kn, node_at(x, pr->value)) < 0)
             return -1;
@@ -696,23 +696,23 @@ static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix)
 static int read_password_file(ctx_t *x)
 {
     lc_config_t *c = x->c;
-    int line = cfg_key_line(x, "mysql.password_file");
+    int line = lc_config_key_line(x, "mysql.password_file");
     if (!*c->mysql_password_file)
         return 0;
     if (*c->mysql_password)
-        return cfg_fail(x, line, "mysql.password_file: mysql.password is set too (line %d); "
-                        "set only one", cfg_key_line(x, "mysql.password"));
+        return lc_config_fail(x, line, "mysql.password_file: mysql.password is set too (line %d); "
+                        "set only one", lc_config_key_line(x, "mysql.password"));
     char *buf;
     size_t len;
     int err = slurp(c->mysql_password_file, PASSWORD_MAX_BYTES, &buf, &len);
     if (err)
-        return cfg_fail(x, line, "mysql.password_file: cannot read '%s': %s",
+        return lc_config_fail(x, line, "mysql.password_file: cannot read '%s': %s",
                         c->mysql_password_file, strerror(err));
     while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         buf[--len] = '\0';
     if (strlen(buf) != len) {
         free(buf);
-        return cfg_fail(x, line, "mysql.password_file: '%s' contains a NUL byte",
+        return lc_config_fail(x, line, "mysql.password_file: '%s' contains a NUL byte",
                         c->mysql_password_file);
     }
     free(c->mysql_password);
@@ -724,15 +724,15 @@ static int finish(ctx_t *x)
 {
     lc_config_t *c = x->c;
     if (strcmp(c->output_status_field, c->output_reasons_field) == 0) {
-        int a = cfg_key_line(x, "output.status_field"), b = cfg_key_line(x, "output.reasons_field");
-        return cfg_fail(x, a > b ? a : b, "output.reasons_field and output.status_field must "
+        int a = lc_config_key_line(x, "output.status_field"), b = lc_config_key_line(x, "output.reasons_field");
+        return lc_config_fail(x, a > b ? a : b, "output.reasons_field and output.status_field must "
                         "differ (both are '%s')", c->output_status_field);
     }
     if (read_password_file(x) < 0)
         return -1;
-    if (!cfg_key_line(x, "schema"))
-        cfg_default_schema(c);
-    return cfg_compile_schema(x);
+    if (!lc_config_key_line(x, "schema"))
+        lc_config_schema_default(c);
+    return lc_config_schema_compile(x);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -750,16 +750,16 @@ static int line_at_offset(const char *s, size_t len, size_t off)
 static int syntax_error(ctx_t *x, const yaml_parser_t *p, const char *yaml, size_t len)
 {
     if (p->error == YAML_MEMORY_ERROR)
-        return cfg_fail(x, 0, "out of memory while reading YAML");
+        return lc_config_fail(x, 0, "out of memory while reading YAML");
     if (p->error == YAML_READER_ERROR)
-        return cfg_fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
+        return lc_config_fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
                         p->problem ? p->problem : "cannot read the input");
     int line = (int)p->problem_mark.line + 1;
     if (p->context)
-        return cfg_fail(x, line, "YAML syntax error: %s %s (started at line %d)",
+        return lc_config_fail(x, line, "YAML syntax error: %s %s (started at line %d)",
                         p->problem ? p->problem : "error", p->context,
                         (int)p->context_mark.line + 1);
-    return cfg_fail(x, line, "YAML syntax error: %s", p->problem ? p->problem : "error");
+    return lc_config_fail(x, line, "YAML syntax error: %s", p->problem ? p->problem : "error");
 }
 
 static int walk_root(ctx_t *x)
@@ -768,8 +768,8 @@ static int walk_root(ctx_t *x)
     if (!root || is_null(root))
         return 0;
     if (root->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(root), "the top level must be a mapping of keys, got %s",
-                        cfg_kind_word(root));
+        return lc_config_fail(x, line_of(root), "the top level must be a mapping of keys, got %s",
+                        lc_config_kind_word(root));
     return walk_map(x, root, "");
 }
 
@@ -780,7 +780,7 @@ static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
     yaml_document_t doc;
     int rc = -1;
     if (!yaml_parser_initialize(&p))
-        return cfg_fail(x, 0, "out of memory");
+        return lc_config_fail(x, 0, "out of memory");
     yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&p, &doc)) {
         rc = syntax_error(x, &p, yaml, len);
@@ -798,7 +798,7 @@ static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
     }
     const yaml_node_t *second = yaml_document_get_root_node(&doc);
     if (second)
-        rc = cfg_fail(x, line_of(second), "only one YAML document is allowed");
+        rc = lc_config_fail(x, line_of(second), "only one YAML document is allowed");
     yaml_document_delete(&doc);
 out:
     yaml_parser_delete(&p);
@@ -858,13 +858,13 @@ void lc_config_free(lc_config_t *c)
     if (!c)
         return;
     for (size_t i = 0; i < CFG_NKEYS; i++) {
-        const key_def_t *k = &cfg_keys[i];
+        const key_def_t *k = &lc_config_keys[i];
         if (k->kind == K_STRING || (k->kind == K_ENUM && !k->values))
             free(*(char **)field_ptr(c, k->off));
     }
     free_props(c->consumer_props, c->n_consumer_props);
     free_props(c->producer_props, c->n_producer_props);
-    cfg_free_fields(c->fields, c->nfields);
+    lc_config_schema_free_fields(c->fields, c->nfields);
     if (c->schema)
         lc_schema_free(c->schema);
     free(c->path);

@@ -74,7 +74,7 @@ static void dump_field(FILE *out, const lc_field_def_t *f)
 {
     fputs("  - name: ", out);
     put_quoted(out, f->name);
-    fprintf(out, "\n    type: %s\n    required: %s\n", lc_field_type_name(f->type),
+    fprintf(out, "\n    type: %s\n    required: %s\n", lc_schema_type_name(f->type),
             f->required ? "true" : "false");
     if (f->max_length >= 0)
         fprintf(out, "    max_length: %" PRId64 "\n", f->max_length);
@@ -150,7 +150,7 @@ void lc_config_dump(const lc_config_t *c, FILE *out)
 {
     const char *prev = "";
     for (size_t i = 0; i < CFG_NKEYS; i++) {
-        const key_def_t *k = &cfg_keys[i];
+        const key_def_t *k = &lc_config_keys[i];
         if (*prev && !same_top(prev, k->name))
             fputc('\n', out);
         int depth = open_sections(out, prev, k->name);
@@ -181,7 +181,7 @@ static void type_text(const key_def_t *k, char *buf, size_t n)
     case K_LONG: snprintf(buf, n, "integer %lld..%lld", k->min, k->max); break;
     case K_BOOL: snprintf(buf, n, "boolean"); break;
     case K_ENUM:
-        cfg_join_choices(k->choices, list, sizeof(list));
+        lc_config_join_choices(k->choices, list, sizeof(list));
         snprintf(buf, n, "one of %s", list);
         break;
     case K_PROPS: snprintf(buf, n, "map of strings"); break;
@@ -240,13 +240,13 @@ void lc_config_describe(FILE *out, bool markdown)
     if (markdown)
         fputs("| key | type | default | description |\n|---|---|---|---|\n", out);
     for (size_t i = 0; i < CFG_NKEYS; i++) {
-        type_text(&cfg_keys[i], type, sizeof(type));
-        default_text(&cfg_keys[i], def, sizeof(def));
-        describe_row(out, markdown, cfg_keys[i].name, type, def, cfg_keys[i].desc);
+        type_text(&lc_config_keys[i], type, sizeof(type));
+        default_text(&lc_config_keys[i], def, sizeof(def));
+        describe_row(out, markdown, lc_config_keys[i].name, type, def, lc_config_keys[i].desc);
     }
     for (size_t i = 0; i < CFG_NATTRS; i++) {
         char name[64];
-        snprintf(name, sizeof(name), "schema[].%s", cfg_attrs[i].name);
-        describe_row(out, markdown, name, cfg_attrs[i].type, cfg_attrs[i].def, cfg_attrs[i].desc);
+        snprintf(name, sizeof(name), "schema[].%s", lc_config_schema_attrs[i].name);
+        describe_row(out, markdown, name, lc_config_schema_attrs[i].type, lc_config_schema_attrs[i].def, lc_config_schema_attrs[i].desc);
     }
 }

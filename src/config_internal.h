@@ -47,11 +47,11 @@ typedef struct key_def {
 } key_def_t;
 
 /* The number of keys: a constant, because ctx_t holds one line per key. config.c checks
- * that it is the length of cfg_keys[]. */
+ * that it is the length of lc_config_keys[]. */
 #define CFG_NKEYS 39
 
 /* Every configuration key, in dump order (config.c). */
-extern const key_def_t cfg_keys[];
+extern const key_def_t lc_config_keys[];
 
 /* ---- config.c: the parse context and its helpers ----------------------------------- */
 
@@ -100,31 +100,31 @@ static inline const char *text_of(const yaml_node_t *n)
 }
 
 /* Writes "FILE:LINE: message" (or "FILE: message" when line is 0) and returns -1. */
-int cfg_fail(ctx_t *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int lc_config_fail(ctx_t *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* The line that set the key `name`; 0 when it has its default. */
-int cfg_key_line(const ctx_t *x, const char *name);
+int lc_config_key_line(const ctx_t *x, const char *name);
 
 /* Joins a NULL-terminated list with ", ". */
-void cfg_join_choices(const char *const *ch, char *buf, size_t n);
+void lc_config_join_choices(const char *const *ch, char *buf, size_t n);
 
 /* Decimal integer: optional sign, digits, nothing else. 0 ok, -1 not an integer,
  * 1 does not fit in a long long. */
-int cfg_parse_ll(const char *s, long long *out);
+int lc_config_parse_ll(const char *s, long long *out);
 
 /* true/yes/on or false/no/off, in any case, into *out: 0; anything else: -1. */
-int cfg_parse_bool(const char *s, bool *out);
+int lc_config_parse_bool(const char *s, bool *out);
 
 /* "a scalar", "a mapping", "a list" or "nothing" (YAML null), for messages. */
-const char *cfg_kind_word(const yaml_node_t *n);
+const char *lc_config_kind_word(const yaml_node_t *n);
 
 /* Reads a scalar value (env-expanded; YAML null reads as "") into *out (caller frees).
  * kline: the key's line, named when the value is not a scalar. */
-int cfg_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
+int lc_config_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
                      char **out);
 
 /* Checks that the key of pairs[idx] is a scalar not given earlier in the same mapping. */
-int cfg_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
+int lc_config_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
                   const char *prefix);
 
 /* ---- config_schema.c: the `schema:` section ---------------------------------------- */
@@ -141,20 +141,18 @@ typedef struct attr_def {
 } attr_def_t;
 
 /* The attributes, indexed by attr_id_t; lc_config_describe lists them after the keys. */
-extern const attr_def_t cfg_attrs[];
+extern const attr_def_t lc_config_schema_attrs[];
 
 /* Reads the `schema` list vn (kline: the key's line) into x->c->fields. */
-int cfg_parse_schema(ctx_t *x, int kline, const yaml_node_t *vn);
+int lc_config_schema_parse(ctx_t *x, int kline, const yaml_node_t *vn);
 
-/* Sets c->fields to the default schema (SPEC section 3). */
-void cfg_default_schema(lc_config_t *c);
+/* Sets c->fields to the default schema (CONTRACT §3). */
+void lc_config_schema_default(lc_config_t *c);
 
-/* Frees n field definitions as cfg_parse_schema or cfg_default_schema made them. */
-void cfg_free_fields(lc_field_def_t *f, size_t n);
+/* Frees n field definitions as lc_config_schema_parse or lc_config_schema_default made them. */
+void lc_config_schema_free_fields(lc_field_def_t *f, size_t n);
 
-/* Compiles x->c->fields into x->c->schema. lc_schema_new names the field's line as
- * "line N: ..." (or "N: ..."); the result is "FILE:N: ...". Without a line, the `schema`
- * key's line is used. */
-int cfg_compile_schema(ctx_t *x);
+/* Compiles x->c->fields into x->c->schema; an error names the line of the field at fault. */
+int lc_config_schema_compile(ctx_t *x);
 
 #endif

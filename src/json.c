@@ -827,7 +827,7 @@ lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len
     if (!stop || skip_ws(stop, end) != end)
         result = LC_JSON_INVALID;
     else if (!top_is_object)
-        result = LC_JSON_NOT_OBJECT;     /* wins over duplicates: SPEC §2.1 table order */
+        result = LC_JSON_NOT_OBJECT;     /* wins over duplicates: CONTRACT §2.1 table order */
     else if (s->duplicate_found)
         result = LC_JSON_DUPLICATE_KEY;
     else

@@ -1,6 +1,6 @@
 /*
  * main.c - logclassify's command line: the service, --check-config, pipe mode.
- * Exit statuses (SPEC §7): 0 clean stop, 1 failure while running, 2 bad usage or
+ * Exit statuses (CONTRACT §7): 0 clean stop, 1 failure while running, 2 bad usage or
  * configuration, 3 a dependency (Kafka or MySQL) unreachable at start.
  */
 #include <getopt.h>
@@ -12,13 +12,14 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lc_config.h"
+#include "lc_http.h"
 #include "lc_log.h"
 #include "lc_metrics.h"
 #include "lc_mysql.h"
 #include "lc_notify.h"
 #include "lc_pipe.h"
 #include "lc_pipeline.h"
-#include "lc_refresh.h"
+#include "lc_users_source.h"
 
 #ifndef LC_VERSION
 #define LC_VERSION "0.1.0"
@@ -131,7 +132,7 @@ static bool key_field_is_integer(const lc_config_t *cfg)
 
 static lc_users_source_t *start_users(const lc_config_t *cfg, lc_metrics_t *m, int *exit_code)
 {
-    lc_refresh_opts_t ro = {
+    lc_users_source_opts_t ro = {
         .load = mysql_loader,
         .load_ctx = (void *)cfg,
         .refresh_interval_ms = cfg->users_refresh_interval_s * 1000,

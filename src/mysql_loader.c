@@ -1,5 +1,5 @@
 /*
- * mysql_loader.c - loads the users snapshot from MySQL/MariaDB (SPEC §5) with the one
+ * mysql_loader.c - loads the users snapshot from MySQL/MariaDB (CONTRACT §5) with the one
  * static statement SELECT `key_column`, `value_column` FROM `table`, streamed row by row
  * (mysql_use_result) into a users builder.
  *
@@ -107,7 +107,7 @@ static int build_select(const lc_config_t *cfg, char *sql, size_t len, char *err
     return 0;
 }
 
-/* Integer keys when the schema types users.key_field as integer (SPEC §2.2). */
+/* Integer keys when the schema types users.key_field as integer (CONTRACT §2.2). */
 static bool key_field_is_integer(const lc_config_t *cfg)
 {
     if (!cfg->schema || !cfg->users_key_field)

@@ -137,7 +137,7 @@ void lc_offsets_end_batch(lc_offsets_t *o)
         o->parts[id].open = NULL;
 }
 
-void lc_segment_done(lc_segment_t *s, bool delivered)
+void lc_offsets_segment_done(lc_segment_t *s, bool delivered)
 {
     if (!s)
         return;
@@ -158,7 +158,7 @@ bool lc_offsets_idle(const lc_offsets_t *o, const rd_kafka_topic_partition_list_
     return true;
 }
 
-int64_t lc_offsets_committable(lc_offsets_t *o, int32_t partition)
+int64_t lc_offsets_pop_finished(lc_offsets_t *o, int32_t partition)
 {
     if (partition < 0 || partition >= o->nparts)
         return -1;
@@ -245,7 +245,7 @@ void lc_offsets_commit(lc_offsets_t *o, const rd_kafka_topic_partition_list_t *o
         partition_t *part = &o->parts[id];
         if (!part->assigned || !selected(o, only, id))
             continue;
-        if (lc_offsets_committable(o, id) > part->committed) {
+        if (lc_offsets_pop_finished(o, id) > part->committed) {
             rd_kafka_topic_partition_list_add(offs, o->topic, id)->offset = part->done;
             LC_DEBUG("offsets", "commit%s %s [%d] offset %" PRId64, sync ? " (sync)" : "",
                      o->topic, id, part->done);

@@ -118,7 +118,7 @@ static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 {
     (void)rk;
     pipeline_t *p = opaque;
-    lc_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
+    lc_offsets_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
     if (m->err) {
         atomic_fetch_add(&p->metrics->produce_errors, 1);
         /* The idempotent producer has already retried everything retriable. */
@@ -312,7 +312,7 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
                     source);
             return -1;
         }
-        lc_segment_done(seg, false);
+        lc_offsets_segment_done(seg, false);
         atomic_fetch_add(&p->metrics->produce_errors, 1);
         set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
         return -1;

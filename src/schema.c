@@ -1,12 +1,12 @@
 /*
- * schema.c - the record schema (SPEC §2.1, §3): compiled field table, reason ids and names,
+ * schema.c - the record schema (CONTRACT §2.1, §3): compiled field table, reason ids and names,
  * and the type rules every field value is checked against.
  *
- * Decisions the SPEC leaves open, made here (and tested in tests/unit/test_schema.c):
+ * Decisions the contract leaves open, made here (and tested in tests/unit/test_schema.c):
  *
  *  - `length` counts Unicode code points of the decoded value (what a user means by
  *    "characters"), not bytes: "é" is 1, not 2.
- *  - `empty` applies to `string` fields only (SPEC §2.1 says so). `length`, `enum` and
+ *  - `empty` applies to `string` fields only (CONTRACT §2.1 says so). `length`, `enum` and
  *    `pattern` apply to every type: for a non-string value they see the value's text as
  *    given - the decoded contents of a JSON string ("0684" for "0684") or the raw token of a
  *    JSON number or literal (`684`, `1.50`, `true`). Nothing is re-formatted.
@@ -91,7 +91,7 @@ static inline bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* ASCII white space as SPEC §2.1 lists it for `empty`: space, tab, CR, LF, FF, VT. */
+/* ASCII white space as CONTRACT §2.1 lists it for `empty`: space, tab, CR, LF, FF, VT. */
 static inline bool is_ascii_space(char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -125,7 +125,7 @@ static char *dup_mem(const char *s, size_t n)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Type rules (SPEC §3)                                                                  */
+/* Type rules (CONTRACT §3)                                                                  */
 /* ------------------------------------------------------------------------------------ */
 
 /*
@@ -242,7 +242,7 @@ static bool valid_rfc3339(const char *s, size_t len)
 }
 
 /* A timestamp given as a JSON string: epoch digits or RFC 3339. */
-bool lc_valid_timestamp_string(const char *s, size_t len)
+bool lc_schema_valid_timestamp(const char *s, size_t len)
 {
     /* An RFC 3339 string has a '-' at [4]; anything else must be epoch digits. */
     if (len < 20 || s[4] != '-')
@@ -293,7 +293,7 @@ static bool near_max_is_finite(const char *digits, const char *end, long exp10)
  * number as a string: [+-]? (digits [. digits?]? | . digits) ([eE] [+-]? digits)?, finite.
  * See the file comment for ".5"/"5." and overflow/underflow.
  */
-bool lc_valid_decimal_string(const char *s, size_t len)
+bool lc_schema_valid_decimal(const char *s, size_t len)
 {
     size_t i = 0;
     if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -420,14 +420,14 @@ static bool type_accepts(const lc_field_t *f, int jtype, const char *val, size_t
         return jtype == LC_JT_STRING && lc_parse_int64_text(val, len, false, int_out);
     case LC_FT_NUMBER:
         if (jtype == LC_JT_NUMBER)
-            return true;     /* any size or precision (SPEC §2.1) */
-        return jtype == LC_JT_STRING && lc_valid_decimal_string(val, len);
+            return true;     /* any size or precision (CONTRACT §2.1) */
+        return jtype == LC_JT_STRING && lc_schema_valid_decimal(val, len);
     case LC_FT_BOOLEAN:
         return jtype == LC_JT_TRUE || jtype == LC_JT_FALSE;
     case LC_FT_TIMESTAMP:
         if (jtype == LC_JT_NUMBER)
             return valid_timestamp_number(val, len);
-        return jtype == LC_JT_STRING && lc_valid_timestamp_string(val, len);
+        return jtype == LC_JT_STRING && lc_schema_valid_timestamp(val, len);
     }
     return false;
 }
@@ -518,15 +518,14 @@ static bool parens_balanced(const char *p)
     return depth == 0;
 }
 
-static int compile_anchored(regex_t *re, const char *anchored, const char *field, int line,
+static int compile_anchored(regex_t *re, const char *anchored, const char *field,
                             char *errstr, size_t errlen)
 {
     int rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         char msg[256];
         regerror(rc, re, msg, sizeof(msg));
-        return lc_err(errstr, errlen, "line %d: field '%s': pattern does not compile: %s",
-                      line, field, msg);
+        return lc_err(errstr, errlen, "field '%s': pattern does not compile: %s", field, msg);
     }
     return 0;
 }
@@ -568,8 +567,8 @@ static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr,
         return 0;
     if (!parens_balanced(d->pattern))
         return lc_err(errstr, errlen,
-                      "line %d: field '%s': pattern has unbalanced parentheses or brackets "
-                      "(write \\( or \\) for a literal parenthesis)", d->line, d->name);
+                      "field '%s': pattern has unbalanced parentheses or brackets "
+                      "(write \\( or \\) for a literal parenthesis)", d->name);
     size_t n = strlen(d->pattern);
     f->anchored_pattern = malloc(n + 5);
     if (!f->anchored_pattern)
@@ -577,7 +576,7 @@ static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr,
     memcpy(f->anchored_pattern, "^(", 2);
     memcpy(f->anchored_pattern + 2, d->pattern, n);
     memcpy(f->anchored_pattern + 2 + n, ")$", 3);
-    if (compile_anchored(&f->re, f->anchored_pattern, d->name, d->line, errstr, errlen) < 0)
+    if (compile_anchored(&f->re, f->anchored_pattern, d->name, errstr, errlen) < 0)
         return -1;
     f->has_re = true;
     return 0;
@@ -586,7 +585,7 @@ static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr,
 static int field_init(lc_field_t *f, const lc_field_def_t *d, char *errstr, size_t errlen)
 {
     if (!d->name || !d->name[0])
-        return lc_err(errstr, errlen, "line %d: a schema field has an empty name", d->line);
+        return lc_err(errstr, errlen, "a schema field has an empty name");
     f->name_len = strlen(d->name);
     f->name = dup_mem(d->name, f->name_len);
     f->type = d->type;
@@ -620,7 +619,8 @@ static int build_reason_names(lc_schema_t *s)
     return 0;
 }
 
-lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, char *errstr, size_t errlen)
+lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, size_t *bad_field,
+                           char *errstr, size_t errlen)
 {
     lc_schema_t *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -634,12 +634,14 @@ lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, char *errstr, s
     }
     for (size_t i = 0; i < n; i++) {
         s->n = i + 1;   /* so lc_schema_free releases this field if it fails half-built */
+        if (bad_field)
+            *bad_field = i;
         if (field_init(&s->fields[i], &defs[i], errstr, errlen) < 0)
             goto fail;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(s->fields[j].name, s->fields[i].name) == 0) {
-                lc_err(errstr, errlen, "line %d: field '%s' is defined twice (first on line %d)",
-                       defs[i].line, defs[i].name, defs[j].line);
+                lc_err(errstr, errlen, "field '%s' is defined twice (first on line %d)",
+                       defs[i].name, defs[j].line);
                 goto fail;
             }
         }
@@ -689,7 +691,7 @@ lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, s
         if (!f->anchored_pattern)
             continue;
         /* Compiled once already in lc_schema_new, so this cannot fail but for memory. */
-        if (compile_anchored(&m->re[i], f->anchored_pattern, f->name, 0, errstr, errlen) < 0) {
+        if (compile_anchored(&m->re[i], f->anchored_pattern, f->name, errstr, errlen) < 0) {
             lc_schema_matcher_free(m);
             return NULL;
         }
@@ -756,12 +758,12 @@ static const char *const type_names[] = {
     [LC_FT_TIMESTAMP] = "timestamp",
 };
 
-const char *lc_field_type_name(lc_field_type_t t)
+const char *lc_schema_type_name(lc_field_type_t t)
 {
     return (size_t)t < LC_ARRAY_SIZE(type_names) ? type_names[t] : "?";
 }
 
-int lc_field_type_parse(const char *name, lc_field_type_t *out)
+int lc_schema_type_parse(const char *name, lc_field_type_t *out)
 {
     for (size_t i = 0; i < LC_ARRAY_SIZE(type_names); i++) {
         if (strcmp(name, type_names[i]) == 0) {

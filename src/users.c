@@ -1,5 +1,5 @@
 /*
- * users.c - the users snapshot (SPEC §2.2, §5): builder, immutable lookup tables, refcount.
+ * users.c - the users snapshot (CONTRACT §2.2, §5): builder, immutable lookup tables, refcount.
  *
  * Layout of a finished snapshot
  *   devices   every distinct normalised device once (devtab_t): NUL-separated bytes plus a
@@ -103,7 +103,7 @@ static bool equals_folded(const char *stored, const char *p, size_t n, bool fold
     return true;
 }
 
-/* An optional '-' then 1-19 ASCII digits, within int64 (SPEC §3). */
+/* An optional '-' then 1-19 ASCII digits, within int64 (CONTRACT §3). */
 static bool parse_int_key(const char *s, size_t n, int64_t *out)
 {
     size_t i = 0;

@@ -1,6 +1,6 @@
 /*
- * users_file.c - the users snapshot file (users.snapshot_path, SPEC §5) and pipe mode's
- * users CSV (SPEC §7).
+ * users_file.c - the users snapshot file (users.snapshot_path, CONTRACT §5) and pipe mode's
+ * users CSV (CONTRACT §7).
  *
  * Snapshot file format, version 1. Every integer is little-endian.
  *

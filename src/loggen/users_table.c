@@ -52,7 +52,7 @@ int users_pick_device(const users_table_t *u, rng_t *r, uint64_t account)
 }
 
 /* A device as the users files write it: varied case, sometimes surrounding spaces, so that
- * logclassify's normalisation (SPEC §2.2) is exercised on the table side too. */
+ * logclassify's normalisation (CONTRACT §2.2) is exercised on the table side too. */
 static void users_device_text(rng_t *r, int device, char *out, size_t cap)
 {
     char cased[16];

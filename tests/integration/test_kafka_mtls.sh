@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kafka over TLS with client certificates (mutual TLS), configured only through the
-# librdkafka pass-through of kafka.consumer / kafka.producer (SPEC §7): the local broker's
+# librdkafka pass-through of kafka.consumer / kafka.producer (CONTRACT §7): the local broker's
 # SSL listener (scripts/kafka.sh, port LC_KAFKA_MTLS_PORT) requires a certificate signed
 # by the throwaway CA of scripts/tls.sh. loggen produces through the same listener (-X);
 # counts per label and per reason equal loggen's truth. Also: an encrypted PKCS#8 key

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Kafka over SASL_SSL with SCRAM-SHA-512 (the Amazon MSK set-up), configured only through
-# the librdkafka pass-through of kafka.consumer / kafka.producer (SPEC §7): the local
+# the librdkafka pass-through of kafka.consumer / kafka.producer (CONTRACT §7): the local
 # broker's SASL_SSL listener (scripts/kafka.sh, port LC_KAFKA_SASL_PORT, user logclassify,
 # certificate from scripts/tls.sh). The password comes from the environment
 # (${KAFKA_SASL_PASSWORD}) and never shows in the output.

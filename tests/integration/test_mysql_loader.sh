@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The users loader against the real local MariaDB (SPEC §2.2, §5): TCP and unix socket,
+# The users loader against the real local MariaDB (CONTRACT §2.2, §5): TCP and unix socket,
 # integer and string keys ("0684" and 684 are one account), NULL and non-converting keys
 # skipped and counted, several devices per account, the snapshot file round trip, and
 # one-line errors that name the endpoint and never the password. Uses its own tables.
@@ -46,8 +46,8 @@ int main(int argc, char **argv)
     cfg.users_case_insensitive = true;
     lc_field_def_t def = { .name = "account_id", .required = true, .max_length = -1 };
     char err[512];
-    if (lc_field_type_parse(argv[6], &def.type) < 0 ||
-        !(cfg.schema = lc_schema_new(&def, 1, err, sizeof err)))
+    if (lc_schema_type_parse(argv[6], &def.type) < 0 ||
+        !(cfg.schema = lc_schema_new(&def, 1, NULL, err, sizeof err)))
         return 2;
     lc_users_t *u = lc_mysql_load_users(&cfg, err, sizeof err);
     if (!u) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The users table over TLS (mysql.ssl_mode, mysql.ssl_ca; SPEC §5, §7) against the local
+# The users table over TLS (mysql.ssl_mode, mysql.ssl_ca; CONTRACT §5, §7) against the local
 # MariaDB, whose certificate for 127.0.0.1/localhost comes from the throwaway CA of
 # scripts/tls.sh. Pipe mode (--stdin, no --users: users from MySQL), N records each time:
 #   verify_identity + the CA (host 127.0.0.1 and localhost), verify_ca, required, disabled:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Secrets never appear in logs (SPEC §7). Known, distinctive secrets -- a MySQL password
+# Secrets never appear in logs (CONTRACT §7). Known, distinctive secrets -- a MySQL password
 # from the environment, another from mysql.password_file, the SCRAM password as
 # kafka.consumer/producer sasl.password (literal in the file and from ${...}), an
 # ssl.key.password -- must not show in any line of standard error, standard output,

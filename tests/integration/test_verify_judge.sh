@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The judge itself (lc-verify) catches what it is there to catch, on hand-made output topics
 # written with kcat: a lost record, duplicates, and two records of one key that come out in
-# the wrong order (SPEC §4 order), while an at-least-once replay is not a reordering.
+# the wrong order (CONTRACT §4 order), while an at-least-once replay is not a reordering.
 # Without this, a judge that always says "fine" would make every fault test pass. kcat
 # cannot set a record's timestamp, so every output here is also a "timestamp not kept"
 # mismatch: the test reads the judge's counters, not its exit status.

@@ -1,7 +1,7 @@
 /*
  * verify.c - the integration tests' judge. Reads the whole input topic and the output topic
  * (read_committed), matches every output record to its input through the `source` header,
- * and checks what SPEC §4 promises: one output per input (at least one, or exactly one with
+ * and checks what CONTRACT §4 promises: one output per input (at least one, or exactly one with
  * --exactly-once), key and timestamp kept, `status` header equal to the value's status, the
  * value being the input's own text with the two members added, valid JSON, and order: the
  * first outputs of the records with one key, read in output order from one output partition,
@@ -340,7 +340,7 @@ static int cmp_seen(const void *a, const void *b)
     return (x->out_offset > y->out_offset) - (x->out_offset < y->out_offset);
 }
 
-/* SPEC §4 order: within one key and one output partition, the first outputs of records
+/* CONTRACT §4 order: within one key and one output partition, the first outputs of records
  * from one input partition name increasing input offsets. */
 static void check_order(tally_t *t)
 {

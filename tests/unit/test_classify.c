@@ -1,5 +1,5 @@
 /*
- * test_classify.c - lc_classify end to end (SPEC §2, §4): every reason code, the order of
+ * test_classify.c - lc_classify end to end (CONTRACT §2, §4): every reason code, the order of
  * reasons, the users check, and the output record byte for byte. Every output is also parsed
  * with jansson, the reference JSON implementation.
  */
@@ -51,7 +51,7 @@ typedef struct fixture {
 static lc_schema_t *make_schema(const lc_field_def_t *defs, size_t n)
 {
     char err[256] = "";
-    lc_schema_t *s = lc_schema_new(defs, n, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(defs, n, NULL, err, sizeof(err));
     if (!s)
         fail_msg("lc_schema_new: %s", err);
     return s;

@@ -90,7 +90,7 @@ static char *describe_str(bool md)
     return buf;
 }
 
-/* Every dotted key of the table, as documented in SPEC/README. */
+/* Every dotted key of the table, as documented in CONTRACT/README. */
 static const char *const all_keys[] = {
     "kafka.brokers", "kafka.group_id", "kafka.input_topic", "kafka.output_topic",
     "kafka.transactional_id", "kafka.startup_timeout_s", "kafka.consumer", "kafka.producer",
@@ -1001,7 +1001,7 @@ static void test_conf_app_yaml_loads(void **state)
     assert_string_equal(c->mysql_user, "logclassify");
     assert_string_equal(c->mysql_password, "logclassify");
     assert_int_equal(c->nfields, 6);
-    assert_true(c->fields[0].max_length == -1 && "the shipped schema is SPEC §3 exactly");
+    assert_true(c->fields[0].max_length == -1 && "the shipped schema is CONTRACT §3 exactly");
     lc_config_free(c);
 
     setenv("MYSQL_PORT", "3306", 1);

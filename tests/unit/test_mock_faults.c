@@ -1,5 +1,5 @@
 /*
- * test_mock_faults.c - the delivery promises of SPEC §6 under faults a real broker will not
+ * test_mock_faults.c - the delivery promises of CONTRACT §6 under faults a real broker will not
  * produce on demand, injected with librdkafka's mock cluster (rdkafka_mock.h). This is the
  * MOCK cluster, an addition to the real-broker fault suite in tests/integration/, not a
  * replacement. The real pipeline (lc_pipeline_run) runs in a thread against it.
@@ -33,7 +33,7 @@
 #include "lc_config.h"
 #include "lc_log.h"
 #include "lc_pipeline.h"
-#include "lc_refresh.h"
+#include "lc_users_source.h"
 
 /* Kafka protocol API keys (public protocol numbers; librdkafka keeps its names internal). */
 enum { API_PRODUCE = 0, API_OFFSET_COMMIT = 8, API_ADD_PARTITIONS_TO_TXN = 24, API_END_TXN = 26 };
@@ -120,7 +120,7 @@ static void fixture_setup(fixture_t *f, const char *delivery)
     if (!f->cfg)
         fail_msg("config: %s", err);
     assert_int_equal(lc_metrics_init(&f->metrics, f->cfg->schema), 0);
-    lc_refresh_opts_t ro = {.load = fake_users, .refresh_interval_ms = 3600000,
+    lc_users_source_opts_t ro = {.load = fake_users, .refresh_interval_ms = 3600000,
                             .startup_timeout_ms = 1000, .int_keys = true,
                             .case_insensitive = true, .metrics = &f->metrics};
     f->users = lc_users_source_start(&ro, NULL, err, sizeof(err));

@@ -1,5 +1,5 @@
 /*
- * lc_refresh.h - the current users snapshot and its background refresh (SPEC §5).
+ * lc_users_source.h - the current users snapshot and its background refresh (CONTRACT §5).
  *
  * The source holds one snapshot at a time. Readers acquire a reference (one mutex-guarded
  * pointer copy per batch, never per record) and release it when done; a refresh builds a
@@ -7,8 +7,8 @@
  * against a half-loaded table. A failed refresh keeps the last good snapshot, is logged
  * once per outage, counted in metrics, and retried with exponential backoff.
  */
-#ifndef LC_REFRESH_H
-#define LC_REFRESH_H
+#ifndef LC_USERS_SOURCE_H
+#define LC_USERS_SOURCE_H
 
 #include "lc_metrics.h"
 #include "lc_users.h"
@@ -16,7 +16,7 @@
 /* Loads a whole snapshot; NULL with a one-line reason on failure. */
 typedef lc_users_t *(*lc_users_loader_fn)(void *ctx, char *errstr, size_t errlen);
 
-typedef struct lc_refresh_opts {
+typedef struct lc_users_source_opts {
     lc_users_loader_fn load;
     void *load_ctx;
     int refresh_interval_ms;    /* between successful loads */
@@ -26,7 +26,7 @@ typedef struct lc_refresh_opts {
     bool int_keys;              /* for reading the snapshot file */
     bool case_insensitive;
     lc_metrics_t *metrics;      /* may be NULL */
-} lc_refresh_opts_t;
+} lc_users_source_opts_t;
 
 typedef struct lc_users_source lc_users_source_t;
 
@@ -36,7 +36,7 @@ typedef struct lc_users_source lc_users_source_t;
  * refresh thread. Returns NULL when no snapshot could be had (the caller exits 3), with the
  * reason in errstr. `stop_flag` (may be NULL) is checked while retrying at start-up.
  */
-lc_users_source_t *lc_users_source_start(const lc_refresh_opts_t *opts,
+lc_users_source_t *lc_users_source_start(const lc_users_source_opts_t *opts,
                                          volatile int *stop_flag,
                                          char *errstr, size_t errlen);
 

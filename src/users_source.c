@@ -1,5 +1,5 @@
-/* refresh.c - the current users snapshot, its start-up load and background refresh. */
-#include "lc_refresh.h"
+/* users_source.c - the current users snapshot, its start-up load and background refresh. */
+#include "lc_users_source.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -12,7 +12,7 @@
 #include "lc_log.h"
 
 struct lc_users_source {
-    lc_refresh_opts_t opts;
+    lc_users_source_opts_t opts;
     char *snapshot_path;          /* owned copy of opts.snapshot_path */
     pthread_mutex_t lock;         /* guards current and stopping */
     pthread_cond_t wake;
@@ -174,7 +174,7 @@ static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, 
     return u;
 }
 
-lc_users_source_t *lc_users_source_start(const lc_refresh_opts_t *opts, volatile int *stop_flag,
+lc_users_source_t *lc_users_source_start(const lc_users_source_opts_t *opts, volatile int *stop_flag,
                                          char *errstr, size_t errlen)
 {
     lc_users_source_t *s = calloc(1, sizeof(*s));
