@@ -59,6 +59,7 @@ typedef struct lc_json_member {
 
 typedef struct lc_json_scanner lc_json_scanner_t;
 
+/* A scanner, owned by the caller (lc_json_scanner_free; NULL is fine). Never NULL. */
 lc_json_scanner_t *lc_json_scanner_new(void);
 void lc_json_scanner_free(lc_json_scanner_t *s);
 
@@ -69,7 +70,7 @@ void lc_json_scanner_free(lc_json_scanner_t *s);
  * duplicate keys (a document is first checked whole), and so does a top level that is not
  * an object (LC_JSON_NOT_OBJECT, the order of CONTRACT §2.1). Inputs of 4 GiB or more are
  * LC_JSON_INVALID. Every out-pointer may be NULL; on any result but LC_JSON_OK, *members and
- * the object bounds are set to NULL and *nmembers to 0. Out of memory aborts (as lc_buf).
+ * the object bounds are set to NULL and *nmembers to 0. Out of memory aborts (lc_common.h).
  * On LC_JSON_OK, *members / *nmembers describe the top-level object's members in input
  * order, valid until the next scan with the same scanner; *obj_start / *obj_end point at
  * its '{' and just past its '}'.

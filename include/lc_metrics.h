@@ -44,8 +44,8 @@ typedef struct lc_metrics {
     _Atomic int64_t started_at_ms;
 } lc_metrics_t;
 
-/* Sets up (allocates the reasons array). Returns -1 only when out of memory. */
-int lc_metrics_init(lc_metrics_t *m, const lc_schema_t *schema);
+/* Sets up (allocates the reasons array; lc_metrics_destroy frees it). */
+void lc_metrics_init(lc_metrics_t *m, const lc_schema_t *schema);
 void lc_metrics_destroy(lc_metrics_t *m);
 
 void lc_metrics_observe_batch(lc_metrics_t *m, uint64_t duration_us);

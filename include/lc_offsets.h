@@ -30,7 +30,8 @@ typedef struct lc_segment lc_segment_t;
 typedef void (*lc_commit_result_fn)(void *ctx, rd_kafka_resp_err_t err);
 
 /* `consumer` NULL: bookkeeping only, commits are never sent (unit tests). Async commits go
- * out at most every commit_interval_ms (lc_offsets_tick). */
+ * out at most every commit_interval_ms (lc_offsets_tick). Never NULL; the caller owns the
+ * result (lc_offsets_free, before the consumer is destroyed: the result queue is its). */
 lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic, int commit_interval_ms,
                              lc_commit_result_fn on_result, void *ctx);
 void lc_offsets_free(lc_offsets_t *o);

@@ -97,7 +97,7 @@ int lc_schema_check_value(const lc_schema_t *s, size_t field, int jtype,
  * One thread at a time per matcher; it must not outlive the schema.
  */
 typedef struct lc_schema_matcher lc_schema_matcher_t;
-lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, size_t errlen);
+lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s);
 void lc_schema_matcher_free(lc_schema_matcher_t *m);
 int lc_schema_check_value_with(const lc_schema_t *s, lc_schema_matcher_t *m,
                                size_t field, int jtype, const char *val, size_t len,

@@ -158,22 +158,13 @@ static bool utf8_valid(const unsigned char *s, size_t len)
     return true;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* Grows the decode scratch to at least `need` bytes (never shrinks). */
 static void ensure_scratch(lc_classifier_t *c, size_t need)
 {
     if (need <= c->scratch_cap)
         return;
     lc_buf_t b = {c->scratch, 0, c->scratch_cap};
-    lc_buf_reserve(&b, need);   /* aborts on out of memory, like every lc_buf */
+    lc_buf_reserve(&b, need);
     c->scratch = b.data;
     c->scratch_cap = b.cap;
 }
@@ -585,7 +576,7 @@ static int check_output_names(const char *status, const char *reasons, char *err
 }
 
 /* Formats the output pieces that never change: tails per label and reason strings. */
-static int format_output_pieces(lc_classifier_t *c)
+static void format_output_pieces(lc_classifier_t *c)
 {
     for (size_t s = 0; s < LC_STATUS__COUNT; s++) {
         lc_buf_t *t = &c->tail[s];
@@ -597,51 +588,41 @@ static int format_output_pieces(lc_classifier_t *c)
         lc_buf_append(t, ":[", 2);
     }
     size_t nr = lc_schema_nreasons(c->schema);
-    c->reason_off = calloc(nr ? nr : 1, sizeof(*c->reason_off));
-    c->reason_len = calloc(nr ? nr : 1, sizeof(*c->reason_len));
-    if (!c->reason_off || !c->reason_len)
-        return -1;
+    c->reason_off = lc_xcalloc(nr, sizeof(*c->reason_off));
+    c->reason_len = lc_xcalloc(nr, sizeof(*c->reason_len));
     for (size_t id = 0; id < nr; id++) {
         const char *name = lc_schema_reason_name(c->schema, id);
         c->reason_off[id] = c->reason_json.len;
         lc_buf_json_string(&c->reason_json, name, strlen(name));
         c->reason_len[id] = c->reason_json.len - c->reason_off[id];
     }
-    return 0;
 }
 
-static int copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
+static void copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
 {
-    c->key_field = dup_str(o->key_field ? o->key_field : "account_id");
-    c->value_field = dup_str(o->value_field ? o->value_field : "device");
-    c->status_field = dup_str(o->status_field ? o->status_field : "status");
-    c->reasons_field = dup_str(o->reasons_field ? o->reasons_field : "reasons");
-    if (!c->key_field || !c->value_field || !c->status_field || !c->reasons_field)
-        return -1;
+    c->key_field = lc_xstrdup(o->key_field ? o->key_field : "account_id");
+    c->value_field = lc_xstrdup(o->value_field ? o->value_field : "device");
+    c->status_field = lc_xstrdup(o->status_field ? o->status_field : "status");
+    c->reasons_field = lc_xstrdup(o->reasons_field ? o->reasons_field : "reasons");
     c->key_field_len = strlen(c->key_field);
     c->value_field_len = strlen(c->value_field);
     c->status_field_len = strlen(c->status_field);
     c->reasons_field_len = strlen(c->reasons_field);
     c->key_field_idx = lc_schema_field_index(c->schema, c->key_field);
     c->value_field_idx = lc_schema_field_index(c->schema, c->value_field);
-    return 0;
 }
 
-static int init_fields(lc_classifier_t *c)
+static void init_fields(lc_classifier_t *c)
 {
     c->nfields = lc_schema_nfields(c->schema);
-    size_t n = c->nfields ? c->nfields : 1;
-    c->fields = calloc(n, sizeof(*c->fields));
-    c->found = calloc(n, sizeof(*c->found));
-    c->reasons = calloc(c->nfields + 1, sizeof(*c->reasons));
-    if (!c->fields || !c->found || !c->reasons)
-        return -1;
+    c->fields = lc_xcalloc(c->nfields, sizeof(*c->fields));
+    c->found = lc_xcalloc(c->nfields, sizeof(*c->found));
+    c->reasons = lc_xcalloc(c->nfields + 1, sizeof(*c->reasons));
     for (size_t f = 0; f < c->nfields; f++) {
         c->fields[f].name = lc_schema_field_name(c->schema, f);
         c->fields[f].name_len = strlen(c->fields[f].name);
         c->fields[f].required = lc_schema_field_required(c->schema, f);
     }
-    return 0;
 }
 
 lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts, char *errstr, size_t errlen)
@@ -654,33 +635,22 @@ lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts, char *errstr,
         lc_err(errstr, errlen, "classifier: bad unknown_account status");
         return NULL;
     }
-    lc_classifier_t *c = calloc(1, sizeof(*c));
-    if (!c) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
+    lc_classifier_t *c = lc_xcalloc(1, sizeof(*c));
     c->schema = opts->schema;
     c->unknown_account_status = opts->unknown_account_status;
     c->max_record_bytes = opts->max_record_bytes ? opts->max_record_bytes
                                                  : DEFAULT_MAX_RECORD_BYTES;
-    if (copy_names(c, opts) < 0 || init_fields(c) < 0 || format_output_pieces(c) < 0) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
+    copy_names(c, opts);
+    init_fields(c);
+    format_output_pieces(c);
     if (check_output_names(c->status_field, c->reasons_field, errstr, errlen) < 0)
         goto fail;
     if (!c->key_field[0] || !c->value_field[0]) {
         lc_err(errstr, errlen, "users.key_field and users.value_field must not be empty");
         goto fail;
     }
-    c->matcher = lc_schema_matcher_new(c->schema, errstr, errlen);
-    if (!c->matcher)
-        goto fail;
+    c->matcher = lc_schema_matcher_new(c->schema);
     c->scanner = lc_json_scanner_new();
-    if (!c->scanner) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
     return c;
 
 fail:
@@ -692,8 +662,7 @@ void lc_classifier_free(lc_classifier_t *c)
 {
     if (!c)
         return;
-    if (c->scanner)
-        lc_json_scanner_free(c->scanner);
+    lc_json_scanner_free(c->scanner);
     lc_schema_matcher_free(c->matcher);
     free(c->key_field);
     free(c->value_field);

@@ -13,7 +13,7 @@
  * maps whose attributes come from a second small table, lc_config_schema_attrs[] (config_schema.c).
  *
  * Every error is "FILE:LINE: message". Values that may be secret are never echoed in a
- * message. Memory: like lc_buf_t, allocation failure aborts (see lc_common.h).
+ * message. Memory: allocation failure aborts (lc_common.h).
  */
 #include "config_internal.h"
 
@@ -389,7 +389,7 @@ int lc_config_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, i
     if (vn->type != YAML_SCALAR_NODE)
         return lc_config_fail(x, kline, "%s: expected a single value, got %s", label, lc_config_kind_word(vn));
     if (is_null(vn)) {
-        *out = xstrdup("");
+        *out = lc_xstrdup("");
         return 0;
     }
     if (strlen(text_of(vn)) != vn->data.scalar.length)
@@ -438,7 +438,7 @@ static int set_enum(ctx_t *x, const key_def_t *k, const char *v, int line)
         } else {
             char **p = field_ptr(x->c, k->off);
             free(*p);
-            *p = xstrdup(k->choices[i]);
+            *p = lc_xstrdup(k->choices[i]);
         }
         return 0;
     }
@@ -456,7 +456,7 @@ static int set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
             return -1;
         char **p = field_ptr(x->c, k->off);
         free(*p);
-        *p = xstrdup(v);
+        *p = lc_xstrdup(v);
         return 0;
     }
     case K_INT:
@@ -511,13 +511,9 @@ static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_n
     char *v;
     if (lc_config_scalar_value(x, label, vn, line_of(kn), &v) < 0)
         return -1;
-    lc_kv_t *grown = realloc(*arr, (*n + 1) * sizeof(**arr));
-    if (!grown) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
+    lc_kv_t *grown = lc_xrealloc(*arr, *n + 1, sizeof(**arr));
     *arr = grown;
-    grown[*n] = (lc_kv_t){.key = xstrdup(pkey), .value = v, .line = line_of(kn)};
+    grown[*n] = (lc_kv_t){.key = lc_xstrdup(pkey), .value = v, .line = line_of(kn)};
     (*n)++;
     return 0;
 }
@@ -750,7 +746,7 @@ static int line_at_offset(const char *s, size_t len, size_t off)
 static int syntax_error(ctx_t *x, const yaml_parser_t *p, const char *yaml, size_t len)
 {
     if (p->error == YAML_MEMORY_ERROR)
-        return lc_config_fail(x, 0, "out of memory while reading YAML");
+        lc_oom();
     if (p->error == YAML_READER_ERROR)
         return lc_config_fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
                         p->problem ? p->problem : "cannot read the input");
@@ -780,7 +776,7 @@ static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
     yaml_document_t doc;
     int rc = -1;
     if (!yaml_parser_initialize(&p))
-        return lc_config_fail(x, 0, "out of memory");
+        lc_oom();   /* libyaml's only failure here */
     yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
     if (!yaml_parser_load(&p, &doc)) {
         rc = syntax_error(x, &p, yaml, len);
@@ -808,8 +804,8 @@ out:
 static lc_config_t *load(const char *yaml, size_t len, const char *name, char *errstr,
                          size_t errlen)
 {
-    lc_config_t *c = xcalloc(1, sizeof(*c));
-    c->path = xstrdup(name);
+    lc_config_t *c = lc_xcalloc(1, sizeof(*c));
+    c->path = lc_xstrdup(name);
     ctx_t x = {.name = name, .c = c, .errstr = errstr, .errlen = errlen};
     if (apply_defaults(&x) < 0 || parse_yaml(&x, yaml, len) < 0 || finish(&x) < 0) {
         lc_config_free(c);

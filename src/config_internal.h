@@ -64,26 +64,6 @@ typedef struct ctx {
     size_t errlen;
 } ctx_t;
 
-static inline void *xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n ? n : 1, size);
-    if (!p) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
-static inline char *xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (!p) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 static inline yaml_node_t *node_at(const ctx_t *x, int id)
 {
     return yaml_document_get_node(x->doc, id);

@@ -50,7 +50,7 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
     if (n == 0)
         return lc_config_fail(x, kline, "%s: the list must not be empty", label);
-    char **vals = xcalloc(n, sizeof(*vals));
+    char **vals = lc_xcalloc(n, sizeof(*vals));
     f->enum_values = (const char *const *)vals;
     for (size_t j = 0; j < n; j++) {
         char item[192];
@@ -159,7 +159,7 @@ int lc_config_schema_parse(ctx_t *x, int kline, const yaml_node_t *vn)
     if (vn->type != YAML_SEQUENCE_NODE)
         return lc_config_fail(x, kline, "schema: expected a list of fields, got %s", lc_config_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-    c->fields = xcalloc(n, sizeof(*c->fields));
+    c->fields = lc_xcalloc(n, sizeof(*c->fields));
     c->nfields = 0;
     for (size_t i = 0; i < n; i++) {
         lc_field_def_t *f = &c->fields[c->nfields++];
@@ -172,9 +172,9 @@ int lc_config_schema_parse(ctx_t *x, int kline, const yaml_node_t *vn)
 void lc_config_schema_default(lc_config_t *c)
 {
     size_t n = LC_ARRAY_SIZE(default_fields);
-    c->fields = xcalloc(n, sizeof(*c->fields));
+    c->fields = lc_xcalloc(n, sizeof(*c->fields));
     for (size_t i = 0; i < n; i++) {
-        c->fields[i] = (lc_field_def_t){.name = xstrdup(default_fields[i].name),
+        c->fields[i] = (lc_field_def_t){.name = lc_xstrdup(default_fields[i].name),
                                         .type = default_fields[i].type,
                                         .required = true,
                                         .max_length = -1};

@@ -92,11 +92,7 @@ lc_http_t *lc_http_start(lc_metrics_t *m, const char *listen, char *errstr, size
     socklen_t sslen;
     if (resolve_listen(listen, &ss, &sslen, errstr, errlen) != 0)
         return NULL;
-    lc_http_t *h = calloc(1, sizeof(*h));
-    if (!h) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
+    lc_http_t *h = lc_xcalloc(1, sizeof(*h));
     h->metrics = m;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)

@@ -244,11 +244,7 @@ int main(int argc, char **argv)
     install_signals();
 
     lc_metrics_t m;
-    if (lc_metrics_init(&m, cfg->schema) != 0) {
-        fprintf(stderr, "logclassify: out of memory\n");
-        lc_config_free(cfg);
-        return LC_EXIT_FAILURE;
-    }
+    lc_metrics_init(&m, cfg->schema);
     int code = o.stdin_mode ? run_pipe_mode(cfg, &o, &m) : run_service(cfg, &m);
     lc_metrics_destroy(&m);
     lc_config_free(cfg);

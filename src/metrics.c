@@ -10,17 +10,14 @@
 static const double bucket_bounds_s[LC_METRICS_NBUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
-int lc_metrics_init(lc_metrics_t *m, const lc_schema_t *schema)
+void lc_metrics_init(lc_metrics_t *m, const lc_schema_t *schema)
 {
     memset(m, 0, sizeof(*m));
     m->schema = schema;
     m->nreasons = schema ? lc_schema_nreasons(schema) : 0;
-    m->reasons = calloc(m->nreasons ? m->nreasons : 1, sizeof(*m->reasons));
-    if (!m->reasons)
-        return -1;
+    m->reasons = lc_xcalloc(m->nreasons, sizeof(*m->reasons));
     atomic_store(&m->consumer_lag, -1);
     atomic_store(&m->started_at_ms, lc_wall_ms());
-    return 0;
 }
 
 void lc_metrics_destroy(lc_metrics_t *m)

@@ -215,7 +215,7 @@ static int stream_rows(MYSQL *m, lc_users_builder_t *b, const lc_config_t *cfg, 
             continue;
         }
         if (lc_users_builder_add(b, row[0], len[0], row[1], len[1]) < 0) {
-            rc = lc_err(errstr, errlen, "mysql: out of memory loading users");
+            rc = lc_err(errstr, errlen, "mysql: the users table is beyond a snapshot's limits");
             break;
         }
     }
@@ -243,25 +243,15 @@ lc_users_t *lc_mysql_load_users(const lc_config_t *cfg, char *errstr, size_t err
     if (build_select(cfg, sql, sizeof sql, errstr, errlen) < 0)
         return NULL;
     MYSQL *m = mysql_init(NULL);
-    if (!m) {
-        lc_err(errstr, errlen, "mysql: out of memory");
-        return NULL;
-    }
+    if (!m)
+        lc_oom();   /* the connector's only failure here */
     lc_users_builder_t *b =
         lc_users_builder_new(key_field_is_integer(cfg), cfg->users_case_insensitive, 0);
-    if (!b) {
-        mysql_close(m);
-        lc_err(errstr, errlen, "mysql: out of memory");
-        return NULL;
-    }
     int rc = load_into(m, b, cfg, sql, errstr, errlen);
     mysql_close(m);
     if (rc < 0) {
         lc_users_builder_free(b);
         return NULL;
     }
-    lc_users_t *u = lc_users_builder_finish(b, lc_wall_ms());
-    if (!u)
-        lc_err(errstr, errlen, "mysql: out of memory building the users snapshot");
-    return u;
+    return lc_users_builder_finish(b, lc_wall_ms());
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lc_common.h"
 #include "lc_log.h"
 
 struct lc_segment {
@@ -52,9 +53,7 @@ static partition_t *partition_get(lc_offsets_t *o, int32_t id)
         abort();
     if (id >= o->nparts) {
         int n = id + 1 > o->nparts * 2 ? id + 1 : o->nparts * 2;
-        partition_t *np = realloc(o->parts, (size_t)n * sizeof(*np));
-        if (!np)
-            abort();
+        partition_t *np = lc_xrealloc(o->parts, (size_t)n, sizeof(*np));
         for (int i = o->nparts; i < n; i++)
             np[i] = (partition_t){.done = -1, .committed = -1};
         o->parts = np;
@@ -71,19 +70,14 @@ static bool selected(const lc_offsets_t *o, const rd_kafka_topic_partition_list_
 lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic, int commit_interval_ms,
                              lc_commit_result_fn on_result, void *ctx)
 {
-    lc_offsets_t *o = calloc(1, sizeof(*o));
-    if (!o || !(o->topic = strdup(topic))) {
-        free(o);
-        return NULL;
-    }
+    lc_offsets_t *o = lc_xcalloc(1, sizeof(*o));
+    o->topic = lc_xstrdup(topic);
     o->consumer = consumer;
     o->interval_ms = commit_interval_ms;
     o->on_result = on_result;
     o->ctx = ctx;
-    if (consumer && !(o->results = rd_kafka_queue_new(consumer))) {
-        lc_offsets_free(o);
-        return NULL;
-    }
+    if (consumer && !(o->results = rd_kafka_queue_new(consumer)))
+        lc_oom();   /* librdkafka's only failure here */
     return o;
 }
 
@@ -118,8 +112,7 @@ lc_segment_t *lc_offsets_add(lc_offsets_t *o, int32_t partition, int64_t offset)
     partition_t *part = partition_get(o, partition);
     lc_segment_t *s = part->open;
     if (!s) {
-        if (!(s = calloc(1, sizeof(*s))))
-            abort();
+        s = lc_xcalloc(1, sizeof(*s));
         if (part->tail)
             part->tail->next = s;
         else

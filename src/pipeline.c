@@ -71,9 +71,7 @@ static partition_t *partition_get(pipeline_t *p, int32_t id)
 {
     if (id >= p->nparts) {
         int n = id + 1 > p->nparts * 2 ? id + 1 : p->nparts * 2;
-        partition_t *np = realloc(p->parts, (size_t)n * sizeof(*np));
-        if (!np)
-            abort();
+        partition_t *np = lc_xrealloc(p->parts, (size_t)n, sizeof(*np));
         for (int i = p->nparts; i < n; i++)
             np[i] = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
         p->parts = np;
@@ -629,13 +627,9 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
-    if (!p->eos &&
-        !(p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic,
-                                          p->cfg->batch_commit_interval_ms, commit_result, p))) {
-        lc_err(errstr, errlen, "out of memory");
-        rd_kafka_destroy(rk);
-        return NULL;
-    }
+    if (!p->eos)
+        p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic,
+                                    p->cfg->batch_commit_interval_ms, commit_result, p);
     return rk;
 }
 
@@ -690,10 +684,10 @@ static int pipeline_init(pipeline_t *p, char *errstr, size_t errlen)
     lc_classify_opts_t copts;
     lc_config_classify_opts(p->cfg, &copts);
     p->classifier = lc_classifier_new(&copts, errstr, errlen);
-    p->batch = calloc((size_t)p->cfg->batch_max_records, sizeof(*p->batch));
-    p->batch_reasons = calloc(p->metrics->nreasons + 1, sizeof(*p->batch_reasons));
-    if (!p->classifier || !p->batch || !p->batch_reasons)
-        return errstr[0] ? -1 : lc_err(errstr, errlen, "out of memory");
+    if (!p->classifier)
+        return -1;
+    p->batch = lc_xcalloc((size_t)p->cfg->batch_max_records, sizeof(*p->batch));
+    p->batch_reasons = lc_xcalloc(p->metrics->nreasons + 1, sizeof(*p->batch_reasons));
     p->stats_prev_ms = lc_now_ms();
     return 0;
 }

@@ -114,16 +114,6 @@ static int digits_value(const char *s, size_t n)
     return v;
 }
 
-static char *dup_mem(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* ------------------------------------------------------------------------------------ */
 /* Type rules (CONTRACT §3)                                                                  */
 /* ------------------------------------------------------------------------------------ */
@@ -542,23 +532,17 @@ static void field_free(lc_field_t *f)
         regfree(&f->re);
 }
 
-static int copy_enum(lc_field_t *f, const lc_field_def_t *d)
+static void copy_enum(lc_field_t *f, const lc_field_def_t *d)
 {
     if (d->n_enum == 0)
-        return 0;
-    f->enum_values = calloc(d->n_enum, sizeof(*f->enum_values));
-    f->enum_lens = calloc(d->n_enum, sizeof(*f->enum_lens));
-    if (!f->enum_values || !f->enum_lens)
-        return -1;
+        return;
+    f->enum_values = lc_xcalloc(d->n_enum, sizeof(*f->enum_values));
+    f->enum_lens = lc_xcalloc(d->n_enum, sizeof(*f->enum_lens));
     for (size_t i = 0; i < d->n_enum; i++) {
-        size_t n = strlen(d->enum_values[i]);
-        f->enum_values[i] = dup_mem(d->enum_values[i], n);
-        f->n_enum = i + 1;   /* so field_free releases what was copied */
-        if (!f->enum_values[i])
-            return -1;
-        f->enum_lens[i] = n;
+        f->enum_lens[i] = strlen(d->enum_values[i]);
+        f->enum_values[i] = lc_xmemdup(d->enum_values[i], f->enum_lens[i]);
     }
-    return 0;
+    f->n_enum = d->n_enum;
 }
 
 static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr, size_t errlen)
@@ -570,9 +554,7 @@ static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr,
                       "field '%s': pattern has unbalanced parentheses or brackets "
                       "(write \\( or \\) for a literal parenthesis)", d->name);
     size_t n = strlen(d->pattern);
-    f->anchored_pattern = malloc(n + 5);
-    if (!f->anchored_pattern)
-        return lc_err(errstr, errlen, "out of memory");
+    f->anchored_pattern = lc_xmalloc(n + 5);
     memcpy(f->anchored_pattern, "^(", 2);
     memcpy(f->anchored_pattern + 2, d->pattern, n);
     memcpy(f->anchored_pattern + 2 + n, ")$", 3);
@@ -587,51 +569,37 @@ static int field_init(lc_field_t *f, const lc_field_def_t *d, char *errstr, size
     if (!d->name || !d->name[0])
         return lc_err(errstr, errlen, "a schema field has an empty name");
     f->name_len = strlen(d->name);
-    f->name = dup_mem(d->name, f->name_len);
+    f->name = lc_xmemdup(d->name, f->name_len);
     f->type = d->type;
     f->required = d->required;
     f->max_length = d->max_length < 0 ? -1 : d->max_length;
-    if (!f->name || copy_enum(f, d) < 0)
-        return lc_err(errstr, errlen, "out of memory");
+    copy_enum(f, d);
     return compile_pattern(f, d, errstr, errlen);
 }
 
-static int build_reason_names(lc_schema_t *s)
+static void build_reason_names(lc_schema_t *s)
 {
     s->nreasons = N_FIXED_REASONS + N_FIELD_REASONS * s->n;
-    s->reason_names = calloc(s->nreasons, sizeof(*s->reason_names));
-    if (!s->reason_names)
-        return -1;
+    s->reason_names = lc_xcalloc(s->nreasons, sizeof(*s->reason_names));
     for (size_t i = 0; i < N_FIXED_REASONS; i++)
         s->reason_names[i] = (char *)fixed_reasons[i].name;
     for (size_t f = 0; f < s->n; f++) {
         for (size_t k = 0; k < N_FIELD_REASONS; k++) {
             size_t plen = strlen(field_reason_prefix[k]);
-            char *name = malloc(plen + 1 + s->fields[f].name_len + 1);
-            if (!name)
-                return -1;
+            char *name = lc_xmalloc(plen + 1 + s->fields[f].name_len + 1);
             memcpy(name, field_reason_prefix[k], plen);
             name[plen] = ':';
             memcpy(name + plen + 1, s->fields[f].name, s->fields[f].name_len + 1);
             s->reason_names[N_FIXED_REASONS + N_FIELD_REASONS * f + k] = name;
         }
     }
-    return 0;
 }
 
 lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, size_t *bad_field,
                            char *errstr, size_t errlen)
 {
-    lc_schema_t *s = calloc(1, sizeof(*s));
-    if (!s) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
-    s->fields = calloc(n ? n : 1, sizeof(*s->fields));
-    if (!s->fields) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
+    lc_schema_t *s = lc_xcalloc(1, sizeof(*s));
+    s->fields = lc_xcalloc(n, sizeof(*s->fields));
     for (size_t i = 0; i < n; i++) {
         s->n = i + 1;   /* so lc_schema_free releases this field if it fails half-built */
         if (bad_field)
@@ -647,10 +615,7 @@ lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, size_t *bad_fie
         }
     }
     s->n = n;
-    if (build_reason_names(s) < 0) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
+    build_reason_names(s);
     return s;
 
 fail:
@@ -676,33 +641,22 @@ void lc_schema_free(lc_schema_t *s)
 /* Per-thread matchers                                                                   */
 /* ------------------------------------------------------------------------------------ */
 
-lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, size_t errlen)
+lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s)
 {
-    lc_schema_matcher_t *m = calloc(1, sizeof(*m));
-    if (!m)
-        goto oom;
-    m->re = calloc(s->n ? s->n : 1, sizeof(*m->re));
-    m->has_re = calloc(s->n ? s->n : 1, sizeof(*m->has_re));
-    if (!m->re || !m->has_re)
-        goto oom;
+    lc_schema_matcher_t *m = lc_xcalloc(1, sizeof(*m));
+    m->re = lc_xcalloc(s->n, sizeof(*m->re));
+    m->has_re = lc_xcalloc(s->n, sizeof(*m->has_re));
     m->n = s->n;
     for (size_t i = 0; i < s->n; i++) {
         const lc_field_t *f = &s->fields[i];
         if (!f->anchored_pattern)
             continue;
-        /* Compiled once already in lc_schema_new, so this cannot fail but for memory. */
-        if (compile_anchored(&m->re[i], f->anchored_pattern, f->name, errstr, errlen) < 0) {
-            lc_schema_matcher_free(m);
-            return NULL;
-        }
+        /* lc_schema_new compiled this pattern already: only memory can make it fail now. */
+        if (regcomp(&m->re[i], f->anchored_pattern, REG_EXTENDED | REG_NOSUB) != 0)
+            lc_oom();
         m->has_re[i] = true;
     }
     return m;
-
-oom:
-    lc_schema_matcher_free(m);
-    lc_err(errstr, errlen, "out of memory");
-    return NULL;
 }
 
 void lc_schema_matcher_free(lc_schema_matcher_t *m)

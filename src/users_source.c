@@ -177,16 +177,12 @@ static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, 
 lc_users_source_t *lc_users_source_start(const lc_users_source_opts_t *opts, volatile int *stop_flag,
                                          char *errstr, size_t errlen)
 {
-    lc_users_source_t *s = calloc(1, sizeof(*s));
-    if (!s) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
+    lc_users_source_t *s = lc_xcalloc(1, sizeof(*s));
     s->opts = *opts;
     if (s->opts.backoff_min_ms <= 0)
         s->opts.backoff_min_ms = 1000;
     if (opts->snapshot_path && *opts->snapshot_path)
-        s->snapshot_path = strdup(opts->snapshot_path);
+        s->snapshot_path = lc_xstrdup(opts->snapshot_path);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
 

@@ -121,7 +121,7 @@ typedef struct users_table {
     uint8_t *second;   /* [n]: another device index, or NO_DEVICE */
 } users_table_t;
 
-int users_generate(users_table_t *u, uint64_t n, uint64_t seed, char *errstr, size_t errlen);
+void users_generate(users_table_t *u, uint64_t n, uint64_t seed);
 void users_free(users_table_t *u);
 bool users_has_device(const users_table_t *u, uint64_t account, int device);
 /* One of the account's devices (primary or second). */

@@ -420,8 +420,7 @@ static void test_pattern_whole_match(void **state)
     char *span = malloc(2);
     memcpy(span, "FR", 2);
     assert_int_equal(lc_schema_check_value(s, 0, LC_JT_STRING, span, 2, NULL), OK);
-    char err[128];
-    lc_schema_matcher_t *m = lc_schema_matcher_new(s, err, sizeof(err));
+    lc_schema_matcher_t *m = lc_schema_matcher_new(s);
     assert_non_null(m);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, span, 2, NULL), OK);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, span, 1, NULL),
@@ -457,8 +456,7 @@ static void test_pattern_with_matcher(void **state)
     lc_schema_t *s = one_field_def((lc_field_def_t){
         .name = "f", .type = LC_FT_STRING, .required = true, .max_length = -1,
         .pattern = "[0-9a-f]{4}"});
-    char err[128];
-    lc_schema_matcher_t *m = lc_schema_matcher_new(s, err, sizeof(err));
+    lc_schema_matcher_t *m = lc_schema_matcher_new(s);
     assert_non_null(m);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, "beef", 4, NULL), OK);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, "beefy", 5, NULL),
