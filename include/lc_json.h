@@ -24,6 +24,13 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/* JSON's white space (RFC 8259): space, tab, LF, CR. (The contract's ASCII white space,
+ * which adds FF and VT, is lc_text_is_space.) */
+static inline bool lc_json_is_space(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 /* Nesting deeper than this is refused as invalid JSON (CONTRACT §2.1 allows it). */
 #define LC_JSON_MAX_DEPTH 512
 

@@ -12,9 +12,6 @@
 #include "lc_config.h"
 #include "lc_users.h"
 
-/* True when s is a non-empty [A-Za-z0-9_]+ identifier. */
-bool lc_mysql_identifier_ok(const char *s);
-
 /* Connects (mysql.* settings, mysql.connect_timeout_s), reads the whole table, and returns a
  * new snapshot (refcount 1) whose key kind follows the schema type of users.key_field.
  * On failure returns NULL with a one-line reason that never contains the password. */

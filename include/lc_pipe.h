@@ -1,6 +1,7 @@
 /*
  * lc_pipe.h - pipe mode (`--stdin`): JSON lines in, one output line per non-blank input
- * line out, same order. A trailing "\r" is dropped; a line of only spaces/tabs is blank.
+ * line out, same order. A trailing "\r" is dropped; a line of only ASCII white space
+ * (CONTRACT §2.1: space, tab, CR, LF, FF, VT) is blank, as in the users CSV.
  */
 #ifndef LC_PIPE_H
 #define LC_PIPE_H

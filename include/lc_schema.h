@@ -103,8 +103,7 @@ int lc_schema_check_value_with(const lc_schema_t *s, lc_schema_matcher_t *m,
                                size_t field, int jtype, const char *val, size_t len,
                                int64_t *int_out);
 
-/* Type rules of CONTRACT §3, exposed for the unit tests and for the users loader. */
-bool lc_parse_int64_text(const char *s, size_t len, bool allow_json_number, int64_t *out);
+/* Type rules of CONTRACT §3, exposed for the unit tests (integers: lc_text.h). */
 bool lc_schema_valid_timestamp(const char *s, size_t len);
 bool lc_schema_valid_decimal(const char *s, size_t len);
 

@@ -32,6 +32,7 @@
 #include "lc_classify.h"
 
 #include "lc_json.h"
+#include "lc_text.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -113,50 +114,6 @@ int lc_status_parse(const char *name, lc_status_t *out)
 /* ------------------------------------------------------------------------------------ */
 /* Small helpers                                                                         */
 /* ------------------------------------------------------------------------------------ */
-
-static inline bool is_json_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF;   /* allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;                    /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F;                    /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;                    /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F;                    /* above U+10FFFF */
-        } else {
-            return false;
-        }
-        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += n + 1;
-    }
-    return true;
-}
 
 /* Grows the decode scratch to at least `need` bytes (never shrinks). */
 static void ensure_scratch(lc_classifier_t *c, size_t need)
@@ -316,7 +273,7 @@ static lc_users_match_t look_up_account(lc_classifier_t *c, const lc_users_t *us
 
     if (lc_users_int_keys(users)) {
         if (!key_int_ok &&
-            !lc_parse_int64_text(key, key_len, km->type == LC_JT_NUMBER, &key_int))
+            !lc_text_parse_int64(key, key_len, km->type == LC_JT_NUMBER, &key_int))
             return LC_USERS_UNKNOWN;
         return lc_users_check_int(users, key_int, dev, dev_len);
     }
@@ -379,7 +336,8 @@ static void append_classification(const lc_classifier_t *c, const lc_verdict_t *
     out->len = (size_t)(o - out->data);
 }
 
-/* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}. */
+/* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}.
+ * utf8_ok: the scanner found the whole input valid UTF-8 (lc_json_scan checks it). */
 static void emit_refused(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t kind,
                          const char *data, size_t len, bool utf8_ok, lc_buf_t *out)
 {
@@ -390,7 +348,7 @@ static void emit_refused(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t k
     lc_buf_putc(out, '{');
     if (kind == LC_R_TOO_LARGE) {
         lc_buf_printf(out, "\"raw_bytes\":%zu,", len);
-    } else if (utf8_ok && utf8_valid((const unsigned char *)data, len)) {
+    } else if (utf8_ok) {
         lc_buf_append(out, "\"raw\":", 6);
         lc_buf_json_string(out, data, len);
         lc_buf_putc(out, ',');
@@ -486,7 +444,7 @@ static void emit_object(lc_classifier_t *c, const lc_verdict_t *v,
                         const char *obj_start, const char *obj_end, lc_buf_t *out)
 {
     const char *body_end = obj_end - 1;     /* at the closing '}' */
-    while (body_end > obj_start + 1 && is_json_space(body_end[-1]))
+    while (body_end > obj_start + 1 && lc_json_is_space((unsigned char)body_end[-1]))
         body_end--;
     size_t nr = find_collisions(c, members, n);
     size_t body_len = (size_t)(body_end - obj_start);

@@ -17,6 +17,8 @@
  */
 #include "config_internal.h"
 
+#include "lc_text.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -185,17 +187,21 @@ void lc_config_join_choices(const char *const *ch, char *buf, size_t n)
 
 int lc_config_parse_ll(const char *s, long long *out)
 {
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    if (!*p)
+    bool neg = *s == '-';
+    const char *p = s + (*s == '+' || *s == '-');
+    size_t n = strlen(p);
+    if (n == 0 || strspn(p, "0123456789") != n)
         return -1;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return -1;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    if (errno == ERANGE)
+    while (n > 1 && *p == '0') {   /* any number of leading zeros */
+        p++;
+        n--;
+    }
+    char digits[24];
+    if (n > 19)
+        return 1;
+    snprintf(digits, sizeof(digits), "%s%s", neg ? "-" : "", p);
+    int64_t v;
+    if (!lc_text_parse_int64(digits, strlen(digits), false, &v))
         return 1;
     *out = v;
     return 0;
@@ -216,16 +222,6 @@ int lc_config_parse_bool(const char *s, bool *out)
         }
     }
     return -1;
-}
-
-static bool is_identifier(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return false;
-    return true;
 }
 
 /* "host:port", "[v6addr]:port"; port 1..65535. */
@@ -404,7 +400,7 @@ static int check_string(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     if ((k->flags & (F_NONEMPTY | F_IDENT)) && !*v)
         return lc_config_fail(x, line, "%s: must not be empty", k->name);
-    if ((k->flags & F_IDENT) && !is_identifier(v))
+    if ((k->flags & F_IDENT) && !lc_text_is_identifier(v))
         return lc_config_fail(x, line, "%s: '%s' is not a valid identifier (letters, digits and _ only)",
                         k->name, v);
     if ((k->flags & F_HOSTPORT) && *v && !is_hostport(v))

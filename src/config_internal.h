@@ -88,8 +88,9 @@ int lc_config_key_line(const ctx_t *x, const char *name);
 /* Joins a NULL-terminated list with ", ". */
 void lc_config_join_choices(const char *const *ch, char *buf, size_t n);
 
-/* Decimal integer: optional sign, digits, nothing else. 0 ok, -1 not an integer,
- * 1 does not fit in a long long. */
+/* A configuration integer: an optional sign ('+' too), any number of digits (leading zeros
+ * too), nothing else; converted by lc_text_parse_int64. 0 ok, -1 not an integer, 1 does
+ * not fit in a long long. */
 int lc_config_parse_ll(const char *s, long long *out);
 
 /* true/yes/on or false/no/off, in any case, into *out: 0; anything else: -1. */

@@ -58,14 +58,9 @@ static const uint8_t string_byte_class[256] = {
 
 static inline bool is_digit(unsigned char c) { return (unsigned)(c - '0') < 10; }
 
-static inline bool is_json_ws(unsigned char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
 static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end && *p <= ' ' && is_json_ws(*p))   /* one compare for the usual non-space */
+    while (p < end && *p <= ' ' && lc_json_is_space(*p))   /* one compare for the usual non-space */
         p++;
     return p;
 }

@@ -17,22 +17,9 @@
 
 #include "lc_common.h"
 #include "lc_schema.h"
+#include "lc_text.h"
 
 #define SQL_MAX 512   /* three identifiers of at most 150 bytes each, and the keywords */
-
-bool lc_mysql_identifier_ok(const char *s)
-{
-    if (!s || !*s)
-        return false;
-    for (; *s; s++) {
-        char c = *s;
-        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                  (c >= '0' && c <= '9') || c == '_';
-        if (!ok)
-            return false;
-    }
-    return true;
-}
 
 /* "host:port" or the socket path, for messages. */
 static void describe_endpoint(const lc_config_t *cfg, char *buf, size_t len)
@@ -97,7 +84,7 @@ static int build_select(const lc_config_t *cfg, char *sql, size_t len, char *err
         { "users.value_column", cfg->users_value_column },
     };
     for (size_t i = 0; i < LC_ARRAY_SIZE(ids); i++)
-        if (!lc_mysql_identifier_ok(ids[i].value))
+        if (!lc_text_is_identifier(ids[i].value))
             return lc_err(errstr, errlen, "%s: \"%s\" is not a plain identifier ([A-Za-z0-9_]+)",
                           ids[i].name, ids[i].value ? ids[i].value : "");
     int n = snprintf(sql, len, "SELECT `%s`, `%s` FROM `%s`", cfg->users_key_column,

@@ -5,13 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool line_is_blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return false;
-    return true;
-}
+#include "lc_text.h"
 
 int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
                 lc_metrics_t *metrics, char *errstr, size_t errlen)
@@ -33,7 +27,7 @@ int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE 
             len--;
         if (len && line[len - 1] == '\r')
             len--;
-        if (line_is_blank(line, len))
+        if (lc_text_is_blank(line, len))
             continue;
         lc_verdict_t v;
         lc_buf_reset(&outbuf);

@@ -25,6 +25,7 @@
 
 #include "lc_common.h"
 #include "lc_json.h"
+#include "lc_text.h"
 
 #include <float.h>
 #include <regex.h>
@@ -91,12 +92,6 @@ static inline bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* ASCII white space as CONTRACT §2.1 lists it for `empty`: space, tab, CR, LF, FF, VT. */
-static inline bool is_ascii_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
 static bool all_digits(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -117,46 +112,6 @@ static int digits_value(const char *s, size_t n)
 /* ------------------------------------------------------------------------------------ */
 /* Type rules (CONTRACT §3)                                                                  */
 /* ------------------------------------------------------------------------------------ */
-
-/*
- * integer: optional '-' then 1-19 ASCII digits, within int64. No '+', no spaces, no
- * fraction or exponent. With allow_json_number the text is a raw JSON number token rather
- * than string contents: the grammar is the same, except that RFC 8259 forbids leading
- * zeros in a number ("0684" is fine as a string, never as a token; "-0" is fine as both).
- */
-bool lc_parse_int64_text(const char *s, size_t len, bool allow_json_number, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (len > 0 && s[0] == '-') {
-        neg = true;
-        i = 1;
-    }
-    size_t ndigits = len - i;
-    if (ndigits < 1 || ndigits > 19)
-        return false;
-    if (allow_json_number && ndigits > 1 && s[i] == '0')
-        return false;
-    /* 19 digits always fit in a uint64_t (10^19 - 1 < 2^64). */
-    uint64_t acc = 0;
-    for (; i < len; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        acc = acc * 10 + (uint64_t)(s[i] - '0');
-    }
-    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (acc > limit)
-        return false;
-    if (out) {
-        if (!neg)
-            *out = (int64_t)acc;
-        else if (acc == (uint64_t)INT64_MAX + 1)
-            *out = INT64_MIN;
-        else
-            *out = -(int64_t)acc;
-    }
-    return true;
-}
 
 /* Epoch seconds: 1+ ASCII digits (leading zeros fine), 0..253402300799. */
 static bool valid_epoch_digits(const char *s, size_t len)
@@ -348,14 +303,6 @@ bool lc_schema_valid_decimal(const char *s, size_t len)
 /* Constraints                                                                           */
 /* ------------------------------------------------------------------------------------ */
 
-static bool is_blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!is_ascii_space(s[i]))
-            return false;
-    return true;
-}
-
 /* Code points of valid UTF-8: every byte that is not a continuation byte starts one. */
 static size_t count_code_points(const char *s, size_t len)
 {
@@ -406,8 +353,8 @@ static bool type_accepts(const lc_field_t *f, int jtype, const char *val, size_t
         return jtype == LC_JT_STRING;
     case LC_FT_INTEGER:
         if (jtype == LC_JT_NUMBER)
-            return lc_parse_int64_text(val, len, true, int_out);
-        return jtype == LC_JT_STRING && lc_parse_int64_text(val, len, false, int_out);
+            return lc_text_parse_int64(val, len, true, int_out);
+        return jtype == LC_JT_STRING && lc_text_parse_int64(val, len, false, int_out);
     case LC_FT_NUMBER:
         if (jtype == LC_JT_NUMBER)
             return true;     /* any size or precision (CONTRACT §2.1) */
@@ -427,7 +374,7 @@ static int check_field_value(const lc_field_t *f, const regex_t *re, lc_buf_t *c
 {
     if (!type_accepts(f, jtype, val, len, int_out))
         return LC_R_TYPE;
-    if (f->type == LC_FT_STRING && is_blank(val, len))
+    if (f->type == LC_FT_STRING && lc_text_is_blank(val, len))
         return LC_R_EMPTY;
     /* Code points never outnumber bytes: only count when the byte length could exceed. */
     if (f->max_length >= 0 && len > (uint64_t)f->max_length &&

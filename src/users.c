@@ -36,6 +36,7 @@
 #include <sys/mman.h>
 
 #include "lc_common.h"
+#include "lc_text.h"
 
 #define TABLE_MIN_CAP 16u
 #define TAG32 UINT32_C(0x80000000)
@@ -58,11 +59,6 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static bool is_ascii_space(unsigned char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');   /* tab, LF, VT, FF, CR */
-}
-
 static unsigned char fold_byte(unsigned char c, bool fold_case)
 {
     return (fold_case && c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
@@ -73,11 +69,11 @@ static void trim_ascii_space(const char **p, size_t *n)
 {
     const unsigned char *s = (const unsigned char *)*p;
     size_t len = *n;
-    while (len && is_ascii_space(s[0])) {
+    while (len && lc_text_is_space((char)s[0])) {
         s++;
         len--;
     }
-    while (len && is_ascii_space(s[len - 1]))
+    while (len && lc_text_is_space((char)s[len - 1]))
         len--;
     *p = (const char *)s;
     *n = len;
@@ -100,34 +96,6 @@ static bool equals_folded(const char *stored, const char *p, size_t n, bool fold
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)stored[i] != fold_byte((unsigned char)p[i], fold_case))
             return false;
-    return true;
-}
-
-/* An optional '-' then 1-19 ASCII digits, within int64 (CONTRACT §3). */
-static bool parse_int_key(const char *s, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    bool negative = n > 0 && s[0] == '-';
-    if (negative)
-        i = 1;
-    if (n - i < 1 || n - i > 19)
-        return false;
-    uint64_t v = 0;   /* 19 digits never overflow 64 unsigned bits */
-    for (; i < n; i++) {
-        unsigned d = (unsigned)((unsigned char)s[i] - '0');
-        if (d > 9)
-            return false;
-        v = v * 10 + d;
-    }
-    if (negative) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return false;
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    } else {
-        if (v > (uint64_t)INT64_MAX)
-            return false;
-        *out = (int64_t)v;
-    }
     return true;
 }
 
@@ -635,7 +603,7 @@ int lc_users_builder_add(lc_users_builder_t *b, const char *key, size_t key_len,
     if (!b->int_keys)
         return builder_add_str(b, key, key_len, device, device_len);
     int64_t k;
-    if (!parse_int_key(key, key_len, &k)) {
+    if (!lc_text_parse_int64(key, key_len, false, &k)) {
         b->skipped++;
         return 1;
     }
@@ -838,7 +806,7 @@ lc_users_match_t lc_users_check_str(const lc_users_t *u, const char *key, size_t
     uint32_t v;
     if (u->int_keys) {
         int64_t k;
-        v = parse_int_key(key, key_len, &k) ? lookup_int(u, k) : 0;
+        v = lc_text_parse_int64(key, key_len, false, &k) ? lookup_int(u, k) : 0;
     } else {
         v = lookup_str(u, key, key_len);
     }

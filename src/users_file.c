@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "lc_common.h"
+#include "lc_text.h"
 
 #define SNAPSHOT_MAGIC "LCUSERS1"
 #define SNAPSHOT_VERSION 1u
@@ -504,19 +505,11 @@ lc_users_t *lc_users_load_file(const char *path, bool int_keys, bool case_insens
 /* Pipe mode's users CSV                                                                 */
 /* ------------------------------------------------------------------------------------ */
 
-static bool is_blank_line(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && (s[i] < '\t' || s[i] > '\r'))
-            return false;
-    return true;
-}
-
 /* Adds one CSV line (its newline and a trailing \r already dropped). */
 static int add_csv_line(lc_users_builder_t *b, const char *path, size_t lineno,
                         const char *line, size_t len, char *errstr, size_t errlen)
 {
-    if (is_blank_line(line, len))
+    if (lc_text_is_blank(line, len))
         return 0;
     const char *comma = memchr(line, ',', len);
     if (!comma)

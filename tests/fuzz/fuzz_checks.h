@@ -695,12 +695,10 @@ static inline const char *fz_run_all_variants(fz_env_t *e, const uint8_t *data, 
 
 /* ---- pipe mode (CONTRACT §7) -------------------------------------------------------------- */
 
+/* A blank pipe-mode line: only ASCII white space (CONTRACT §2.1's set, as for empty:F). */
 static inline bool fz_blank_line(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return false;
-    return true;
+    return fz_blank(s, n);
 }
 
 /* What pipe mode must write for `data`: for each non-blank line (split on '\n', one trailing

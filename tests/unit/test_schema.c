@@ -13,6 +13,7 @@
 
 #include "lc_json.h"
 #include "lc_schema.h"
+#include "lc_text.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -44,12 +45,12 @@ static int check(const lc_schema_t *s, int jtype, const char *text)
 
 static bool int_str(const char *s, int64_t *out)
 {
-    return lc_parse_int64_text(s, strlen(s), false, out);
+    return lc_text_parse_int64(s, strlen(s), false, out);
 }
 
 static bool int_tok(const char *s, int64_t *out)
 {
-    return lc_parse_int64_text(s, strlen(s), true, out);
+    return lc_text_parse_int64(s, strlen(s), true, out);
 }
 
 static bool dec(const char *s)
@@ -111,9 +112,9 @@ static void test_int64_string_form(void **state)
     assert_false(int_str("--1", &v));
     assert_false(int_str("0x10", &v));
     assert_false(int_str("١", &v));   /* Arabic-Indic digit one: not ASCII */
-    assert_false(lc_parse_int64_text("1\0002", 3, false, &v));
+    assert_false(lc_text_parse_int64("1\0002", 3, false, &v));
     /* out may be NULL */
-    assert_true(lc_parse_int64_text("12", 2, false, NULL));
+    assert_true(lc_text_parse_int64("12", 2, false, NULL));
 }
 
 static void test_int64_token_form(void **state)
