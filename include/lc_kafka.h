@@ -29,6 +29,15 @@ int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *o
                           int timeout_ms, const char *auth_error, bool *input_exists,
                           bool *output_exists, char *errstr, size_t errlen);
 
+/* True when the cluster answers a metadata request (no topics) within timeout_ms. */
+bool lc_kafka_reachable(rd_kafka_t *rk, int timeout_ms);
+
+/* The consumer's lag: the sum of (high watermark - position) over its assigned partitions,
+ * from the values librdkafka has cached (no network), into *lag: -1 when no assigned
+ * partition's watermark is known yet, 0 with none assigned. Returns -1 (and leaves *lag)
+ * when the assignment cannot be read. */
+int lc_kafka_consumer_lag(rd_kafka_t *consumer, int64_t *lag);
+
 /* The `source` header of an output record, `<topic>/<partition>/<offset>` (CONTRACT §4), as
  * snprintf("%s/%d/%lld") would write it, truncated to cap - 1 bytes, without printf's cost
  * on every record. Returns the length written. */

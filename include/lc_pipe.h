@@ -9,10 +9,9 @@
 #include <stdio.h>
 
 #include "lc_config.h"
-#include "lc_metrics.h"
 
-/* Returns 0 at end of input, -1 on a read/write error (errstr). `metrics` may be NULL. */
+/* Returns 0 at end of input, -1 on a read/write error (errstr). */
 int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
-                lc_metrics_t *metrics, char *errstr, size_t errlen);
+                char *errstr, size_t errlen);
 
 #endif

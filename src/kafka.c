@@ -179,6 +179,39 @@ int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *o
                   "brokers", timeout_ms / 1000, rd_kafka_err2str(err));
 }
 
+bool lc_kafka_reachable(rd_kafka_t *rk, int timeout_ms)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return false;
+    rd_kafka_metadata_destroy(md);
+    return true;
+}
+
+int lc_kafka_consumer_lag(rd_kafka_t *consumer, int64_t *lag_out)
+{
+    int64_t lag = 0;
+    bool known = false;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    rd_kafka_position(consumer, l);
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(consumer, l->elems[i].topic, l->elems[i].partition,
+                                           &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+            continue;
+        int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
+        if (hi > pos)
+            lag += hi - pos;
+        known = true;
+    }
+    bool none_assigned = l->cnt == 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    *lag_out = known || none_assigned ? lag : -1;
+    return 0;
+}
+
 /* Appends the decimal digits of v (v >= 0) at o; returns the end. */
 static char *put_decimal(char *o, uint64_t v)
 {

@@ -152,7 +152,7 @@ static lc_users_source_t *start_users(const lc_config_t *cfg, lc_metrics_t *m, i
     return src;
 }
 
-static int run_pipe_mode(const lc_config_t *cfg, const options_t *o, lc_metrics_t *m)
+static int run_pipe_mode(const lc_config_t *cfg, const options_t *o)
 {
     char err[1024];
     lc_users_t *users = NULL;
@@ -166,11 +166,11 @@ static int run_pipe_mode(const lc_config_t *cfg, const options_t *o, lc_metrics_
             return LC_EXIT_USAGE;
         }
     } else {
-        if (!(src = start_users(cfg, m, &code)))
+        if (!(src = start_users(cfg, NULL, &code)))   /* pipe mode serves no metrics */
             return code;
         users = lc_users_source_acquire(src);
     }
-    if (lc_pipe_run(cfg, users, stdin, stdout, m, err, sizeof(err)) != 0) {
+    if (lc_pipe_run(cfg, users, stdin, stdout, err, sizeof(err)) != 0) {
         fprintf(stderr, "logclassify: %s\n", err);
         code = LC_EXIT_FAILURE;
     }
@@ -188,8 +188,9 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static int run_service(const lc_config_t *cfg, lc_metrics_t *m)
+static int run_service(const lc_config_t *cfg)
 {
+    lc_metrics_t *m = lc_metrics_new(cfg->schema, cfg->log_stats_interval_s);
     lc_notify_t notify;
     lc_notify_init(&notify);
     lc_http_t *http = NULL;
@@ -198,6 +199,7 @@ static int run_service(const lc_config_t *cfg, lc_metrics_t *m)
         http = lc_http_start(m, cfg->metrics_listen, err, sizeof(err));
         if (!http) {
             fprintf(stderr, "logclassify: %s\n", err);
+            lc_metrics_free(m);
             return LC_EXIT_FAILURE;
         }
         LC_INFO("metrics", "serving /metrics and /healthz on http://%s", cfg->metrics_listen);
@@ -215,6 +217,7 @@ static int run_service(const lc_config_t *cfg, lc_metrics_t *m)
         lc_users_source_stop(src);
     }
     lc_http_stop(http);
+    lc_metrics_free(m);
     LC_INFO("main", "exit %d", code);
     return code;
 }
@@ -243,10 +246,7 @@ int main(int argc, char **argv)
     lc_log_set_level(level);
     install_signals();
 
-    lc_metrics_t m;
-    lc_metrics_init(&m, cfg->schema);
-    int code = o.stdin_mode ? run_pipe_mode(cfg, &o, &m) : run_service(cfg, &m);
-    lc_metrics_destroy(&m);
+    int code = o.stdin_mode ? run_pipe_mode(cfg, &o) : run_service(cfg);
     lc_config_free(cfg);
     return code;
 }

@@ -8,7 +8,7 @@
 #include "lc_text.h"
 
 int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
-                lc_metrics_t *metrics, char *errstr, size_t errlen)
+                char *errstr, size_t errlen)
 {
     lc_classify_opts_t opts;
     lc_config_classify_opts(cfg, &opts);
@@ -36,11 +36,6 @@ int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE 
         if (fwrite(outbuf.data, 1, outbuf.len, out) != outbuf.len) {
             rc = lc_err(errstr, errlen, "write: %s", strerror(errno));
             break;
-        }
-        if (metrics) {
-            atomic_fetch_add(&metrics->records[v.status], 1);
-            for (size_t i = 0; i < v.nreasons; i++)
-                atomic_fetch_add(&metrics->reasons[v.reasons[i]], 1);
         }
     }
     if (rc == 0 && ferror(in))

@@ -45,11 +45,8 @@ typedef struct pipeline {
     bool fatal;                  /* set by a failed delivery or a fatal client error */
     char fatal_msg[512];
     bool ready_sent;
-    int64_t next_stats_ms;
     int64_t next_lag_ms;         /* the lag gauge is refreshed from cached watermarks then */
     int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
-    uint64_t stats_records_prev;
-    int64_t stats_prev_ms;
 } pipeline_t;
 
 static void set_fatal(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -90,11 +87,9 @@ static void partition_reset(pipeline_t *p, int32_t id)
 static void commit_result(void *ctx, rd_kafka_resp_err_t err)
 {
     pipeline_t *p = ctx;
-    if (!err) {
-        atomic_fetch_add(&p->metrics->commits, 1);
+    lc_metrics_count_commit(p->metrics, !err);
+    if (!err)
         return;
-    }
-    atomic_fetch_add(&p->metrics->commit_errors, 1);
     LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
             rd_kafka_err2str(err));
 }
@@ -118,7 +113,7 @@ static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     pipeline_t *p = opaque;
     lc_offsets_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
     if (m->err) {
-        atomic_fetch_add(&p->metrics->produce_errors, 1);
+        lc_metrics_count_produce_error(p->metrics);
         /* The idempotent producer has already retried everything retriable. */
         if (!p->eos)
             set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
@@ -136,7 +131,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        atomic_store(&p->metrics->kafka_down, 1);
+        lc_metrics_set_kafka_down(p->metrics, true);
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !p->auth_error[0])
         snprintf(p->auth_error, sizeof(p->auth_error), "%s", reason);   /* names no secret */
     if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -183,7 +178,7 @@ static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
         set_fatal(p, "incremental assign failed: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
-    atomic_store(&p->metrics->consuming, 1);
+    lc_metrics_set_consuming(p->metrics);
 }
 
 static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, bool lost)
@@ -250,7 +245,7 @@ static void collect_batch(pipeline_t *p)
         p->batch[p->batch_len++] = m;
     }
     if (p->batch_len > 0)
-        atomic_store(&p->metrics->kafka_down, 0);
+        lc_metrics_set_kafka_down(p->metrics, false);
 }
 
 static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
@@ -260,18 +255,16 @@ static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
         p->batch_reasons[v->reasons[i]]++;
 }
 
+static void discard_batch_counts(pipeline_t *p)
+{
+    memset(p->batch_status, 0, sizeof(p->batch_status));
+    memset(p->batch_reasons, 0, lc_metrics_nreasons(p->metrics) * sizeof(*p->batch_reasons));
+}
+
 static void flush_batch_counts(pipeline_t *p)
 {
-    for (int s = 0; s < LC_STATUS__COUNT; s++) {
-        if (p->batch_status[s])
-            atomic_fetch_add(&p->metrics->records[s], p->batch_status[s]);
-        p->batch_status[s] = 0;
-    }
-    for (size_t r = 0; r < p->metrics->nreasons; r++) {
-        if (p->batch_reasons[r])
-            atomic_fetch_add(&p->metrics->reasons[r], p->batch_reasons[r]);
-        p->batch_reasons[r] = 0;
-    }
+    lc_metrics_add_records(p->metrics, p->batch_status, p->batch_reasons);
+    discard_batch_counts(p);
 }
 
 /* Hands one output record to the producer, waiting while its queue is full. */
@@ -311,7 +304,7 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             return -1;
         }
         lc_offsets_segment_done(seg, false);
-        atomic_fetch_add(&p->metrics->produce_errors, 1);
+        lc_metrics_count_produce_error(p->metrics);
         set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
         return -1;
     }
@@ -403,7 +396,7 @@ static int abort_and_rewind(pipeline_t *p)
         rd_kafka_error_destroy(ae);
         return -1;
     }
-    atomic_fetch_add(&p->metrics->transactions_aborted, 1);
+    lc_metrics_count_abort(p->metrics);
     rewind_batch(p);
     return p->fatal ? -1 : 1;
 }
@@ -443,7 +436,7 @@ static int commit_transaction(pipeline_t *p)
         }
         return handle_txn_error(p, e, "commit_transaction");
     }
-    atomic_fetch_add(&p->metrics->commits, 1);
+    lc_metrics_count_commit(p->metrics, true);
     return 0;
 }
 
@@ -471,66 +464,15 @@ static int run_batch_alo(pipeline_t *p)
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
-static void discard_batch_counts(pipeline_t *p)
-{
-    memset(p->batch_status, 0, sizeof(p->batch_status));
-    memset(p->batch_reasons, 0, p->metrics->nreasons * sizeof(*p->batch_reasons));
-}
-
-/* Sum of (high watermark - position) over the assigned partitions, from cached values. */
-static void update_lag(pipeline_t *p)
-{
-    int64_t lag = 0;
-    bool known = false;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(p->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return;
-    rd_kafka_position(p->consumer, l);
-    for (int i = 0; i < l->cnt; i++) {
-        int64_t lo, hi;
-        if (rd_kafka_get_watermark_offsets(p->consumer, l->elems[i].topic, l->elems[i].partition,
-                                           &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
-            continue;
-        int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
-        if (hi > pos)
-            lag += hi - pos;
-        known = true;
-    }
-    bool none_assigned = l->cnt == 0;
-    rd_kafka_topic_partition_list_destroy(l);
-    atomic_store(&p->metrics->consumer_lag, known || none_assigned ? lag : -1);
-}
-
-static void log_stats(pipeline_t *p, int64_t now)
-{
-    uint64_t total = 0;
-    uint64_t s[LC_STATUS__COUNT];
-    for (int i = 0; i < LC_STATUS__COUNT; i++)
-        total += (s[i] = atomic_load(&p->metrics->records[i]));
-    double secs = (double)(now - p->stats_prev_ms) / 1000.0;
-    double rate = secs > 0 ? (double)(total - p->stats_records_prev) / secs : 0;
-    int64_t loaded = atomic_load(&p->metrics->users_loaded_at_ms);
-    LC_INFO("stats", "%.0f records/s, total=%llu good=%llu bad=%llu suspicious=%llu lag=%lld users=%lld users_age=%llds",
-            rate, (unsigned long long)total, (unsigned long long)s[LC_STATUS_GOOD],
-            (unsigned long long)s[LC_STATUS_BAD], (unsigned long long)s[LC_STATUS_SUSPICIOUS],
-            (long long)atomic_load(&p->metrics->consumer_lag),
-            (long long)atomic_load(&p->metrics->users_entries),
-            (long long)(loaded ? (lc_wall_ms() - loaded) / 1000 : -1));
-    p->stats_records_prev = total;
-    p->stats_prev_ms = now;
-}
-
 /* While the brokers are marked down, a cheap metadata request tells when they are back,
  * so /healthz recovers even on a topic with no new records. */
 static void probe_kafka_if_down(pipeline_t *p, int64_t now)
 {
-    if (!atomic_load(&p->metrics->kafka_down) || now < p->next_probe_ms)
+    if (!lc_metrics_kafka_down(p->metrics) || now < p->next_probe_ms)
         return;
     p->next_probe_ms = now + 2000;
-    const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(p->consumer, 0, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_metadata_destroy(md);
-        atomic_store(&p->metrics->kafka_down, 0);
+    if (lc_kafka_reachable(p->consumer, 500)) {
+        lc_metrics_set_kafka_down(p->metrics, false);
         LC_INFO("pipeline", "kafka brokers reachable again");
     }
 }
@@ -543,7 +485,7 @@ static void housekeeping(pipeline_t *p)
         lc_offsets_tick(p->offsets, now);
     if (p->hooks && p->hooks->tick)
         p->hooks->tick(p->hooks->ctx);
-    if (!p->ready_sent && atomic_load(&p->metrics->consuming)) {
+    if (!p->ready_sent && lc_metrics_consuming(p->metrics)) {
         p->ready_sent = true;
         LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->cfg->kafka_input_topic,
                 p->cfg->kafka_output_topic, p->eos ? "exactly_once" : "at_least_once");
@@ -551,16 +493,13 @@ static void housekeeping(pipeline_t *p)
             p->hooks->ready(p->hooks->ctx);
     }
     probe_kafka_if_down(p, now);
+    int64_t lag;
     if (now >= p->next_lag_ms) {   /* no network: positions and fetch-updated watermarks */
-        update_lag(p);
+        if (lc_kafka_consumer_lag(p->consumer, &lag) == 0)
+            lc_metrics_set_consumer_lag(p->metrics, lag);
         p->next_lag_ms = now + 200;
     }
-    if (now < p->next_stats_ms)
-        return;
-    int interval = p->cfg->log_stats_interval_s;
-    if (interval > 0 && now - p->stats_prev_ms >= (int64_t)interval * 1000)
-        log_stats(p, now);
-    p->next_stats_ms = now + 1000;
+    lc_metrics_stats_tick(p->metrics, now);
 }
 
 static void run_loop(pipeline_t *p)
@@ -687,8 +626,8 @@ static int pipeline_init(pipeline_t *p, char *errstr, size_t errlen)
     if (!p->classifier)
         return -1;
     p->batch = lc_xcalloc((size_t)p->cfg->batch_max_records, sizeof(*p->batch));
-    p->batch_reasons = lc_xcalloc(p->metrics->nreasons + 1, sizeof(*p->batch_reasons));
-    p->stats_prev_ms = lc_now_ms();
+    p->batch_reasons = lc_xcalloc(lc_metrics_nreasons(p->metrics) + 1, sizeof(*p->batch_reasons));
+    lc_metrics_stats_start(p->metrics, lc_now_ms());
     return 0;
 }
 

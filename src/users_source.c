@@ -23,16 +23,6 @@ struct lc_users_source {
     bool thread_started;
 };
 
-static void publish_metrics(lc_users_source_t *s, const lc_users_t *u)
-{
-    lc_metrics_t *m = s->opts.metrics;
-    if (!m)
-        return;
-    atomic_store(&m->users_entries, (int64_t)lc_users_accounts(u));
-    atomic_store(&m->users_loaded_at_ms, lc_users_loaded_at_ms(u));
-    atomic_store(&m->users_rows_skipped, (uint64_t)lc_users_skipped(u));
-}
-
 /* Replaces the current snapshot; the old one lives on while batches still hold it. */
 static void swap_snapshot(lc_users_source_t *s, lc_users_t *fresh, bool from_file)
 {
@@ -42,7 +32,8 @@ static void swap_snapshot(lc_users_source_t *s, lc_users_t *fresh, bool from_fil
     s->from_file = from_file;
     pthread_mutex_unlock(&s->lock);
     lc_users_unref(old);
-    publish_metrics(s, fresh);
+    lc_metrics_set_users(s->opts.metrics, lc_users_accounts(fresh), lc_users_loaded_at_ms(fresh),
+                         lc_users_skipped(fresh));
 }
 
 static void save_snapshot_file(lc_users_source_t *s, const lc_users_t *u)
@@ -103,22 +94,19 @@ static void *refresh_main(void *arg)
                     (long long)(lc_now_ms() - t0));
             save_snapshot_file(s, fresh);
             swap_snapshot(s, fresh, false);
-            if (s->opts.metrics)
-                atomic_store(&s->opts.metrics->users_outage, 0);
+            lc_metrics_set_users_outage(s->opts.metrics, false);
             failures = 0;
             backoff = s->opts.backoff_min_ms;
             delay = interval;
             continue;
         }
-        if (s->opts.metrics)
-            atomic_fetch_add(&s->opts.metrics->users_refresh_failures, 1);
+        lc_metrics_count_refresh_failure(s->opts.metrics);
         if (failures++ == 0) {
             lc_users_t *cur = lc_users_source_acquire(s);
             LC_WARN("users", "refresh failed: %s; keeping the snapshot loaded %lld s ago; retrying with backoff",
                     err, (long long)((lc_wall_ms() - lc_users_loaded_at_ms(cur)) / 1000));
             lc_users_unref(cur);
-            if (s->opts.metrics)
-                atomic_store(&s->opts.metrics->users_outage, 1);
+            lc_metrics_set_users_outage(s->opts.metrics, true);
         } else {
             LC_DEBUG("users", "refresh attempt %d failed: %s", failures, err);
         }
