@@ -108,9 +108,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * already there is taken. */
 static void collect_batch(void)
 {
-    int64_t deadline = lc_now_ms() + P.cfg->batch_max_wait_ms;
+    int64_t deadline = lc_now_ms() + P.cfg->pipeline.batch_max_wait_ms;
     P.batch_len = 0;
-    while (P.batch_len < P.cfg->batch_max_records && !stop && !P.fatal) {
+    while (P.batch_len < P.cfg->pipeline.batch_max_records && !stop && !P.fatal) {
         int timeout = 0;   /* once a record is in hand, only what is already there */
         if (P.batch_len == 0) {
             int64_t left = deadline - lc_now_ms();
@@ -140,7 +140,7 @@ static int produce_one(const rd_kafka_message_t *in, lc_segment_t *seg)
     rd_kafka_timestamp_type_t tstype;
     int64_t ts = rd_kafka_message_timestamp(in, &tstype);
     static const char status[] = "good";
-    bool too_large = in->len > (size_t)P.cfg->input_max_record_bytes;
+    bool too_large = in->len > P.cfg->classify.max_record_bytes;
     for (;;) {
         rd_kafka_resp_err_t err = rd_kafka_producev(
             P.producer,
@@ -192,22 +192,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "passthrough: %s\n", err);
         return 2;
     }
-    if (cfg->delivery != LC_DELIVERY_AT_LEAST_ONCE) {
+    if (cfg->pipeline.delivery != LC_DELIVERY_AT_LEAST_ONCE) {
         fprintf(stderr, "passthrough: only delivery: at_least_once is modelled\n");
         return 2;
     }
-    lc_log_level_t level = LC_LOG_INFO;
-    lc_log_parse_level(cfg->log_level, &level);
-    lc_log_set_level(level);
+    lc_log_set_level(cfg->log_level);
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     P.cfg = cfg;
-    P.batch = calloc((size_t)cfg->batch_max_records, sizeof(*P.batch));
+    P.batch = calloc((size_t)cfg->pipeline.batch_max_records, sizeof(*P.batch));
 
-    rd_kafka_conf_t *pc = lc_kafka_producer_conf(cfg, err, sizeof(err));
-    rd_kafka_conf_t *cc = pc ? lc_kafka_consumer_conf(cfg, err, sizeof(err)) : NULL;
+    rd_kafka_conf_t *pc = lc_kafka_producer_conf(&cfg->kafka, err, sizeof(err));
+    rd_kafka_conf_t *cc = pc ? lc_kafka_consumer_conf(&cfg->kafka, err, sizeof(err)) : NULL;
     if (!pc || !cc) {
         fprintf(stderr, "passthrough: %s\n", err);
         return 2;
@@ -223,21 +221,21 @@ int main(int argc, char **argv)
         return 1;
     }
     rd_kafka_poll_set_consumer(P.consumer);
-    if (!(P.offsets = lc_offsets_new(P.consumer, cfg->kafka_input_topic, cfg->batch_commit_interval_ms,
+    if (!(P.offsets = lc_offsets_new(P.consumer, cfg->kafka.input_topic, cfg->pipeline.commit_interval_ms,
                                      commit_result, NULL))) {
         fprintf(stderr, "passthrough: out of memory\n");
         return 1;
     }
-    P.out = rd_kafka_topic_new(P.producer, cfg->kafka_output_topic, NULL);
+    P.out = rd_kafka_topic_new(P.producer, cfg->kafka.output_topic, NULL);
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, cfg->kafka_input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(sub, cfg->kafka.input_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(P.consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (e) {
         fprintf(stderr, "passthrough: subscribe: %s\n", rd_kafka_err2str(e));
         return 1;
     }
-    LC_INFO("passthrough", "consuming %s -> %s", cfg->kafka_input_topic, cfg->kafka_output_topic);
+    LC_INFO("passthrough", "consuming %s -> %s", cfg->kafka.input_topic, cfg->kafka.output_topic);
     while (!stop && !P.fatal) {
         collect_batch();
         if (P.batch_len > 0)

@@ -8,10 +8,12 @@
 
 #include <stdio.h>
 
-#include "lc_config.h"
+#include "lc_classify.h"
 
-/* Returns 0 at end of input, -1 on a read/write error (errstr). */
-int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
+/* Classifies every line of `in` with a classifier for opts against `users` (borrowed; NULL:
+ * the schema alone) and writes each output line to `out`. Returns 0 at end of input, -1 on
+ * a read/write error (errstr). */
+int lc_pipe_run(const lc_classify_opts_t *opts, const lc_users_t *users, FILE *in, FILE *out,
                 char *errstr, size_t errlen);
 
 #endif

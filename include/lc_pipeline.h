@@ -15,9 +15,19 @@
 
 #include <signal.h>
 
-#include "lc_config.h"
+#include "lc_classify.h"
+#include "lc_delivery.h"
+#include "lc_kafka.h"
 #include "lc_metrics.h"
 #include "lc_users_source.h"
+
+/* The delivery and batch.* keys. */
+typedef struct lc_pipeline_opts {
+    lc_delivery_t delivery;       /* delivery */
+    int batch_max_records;        /* batch.max_records */
+    int batch_max_wait_ms;        /* batch.max_wait_ms */
+    int commit_interval_ms;       /* batch.commit_interval_ms (at_least_once) */
+} lc_pipeline_opts_t;
 
 /* Exit statuses (CONTRACT §7). */
 enum {
@@ -40,8 +50,9 @@ typedef struct lc_pipeline_hooks {
  * record), or Kafka unreachable at start within kafka.startup_timeout_s
  * (LC_EXIT_UNAVAILABLE). The message of a non-zero return is in errstr.
  */
-int lc_pipeline_run(const lc_config_t *cfg, lc_users_source_t *users, lc_metrics_t *metrics,
-                    const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
-                    char *errstr, size_t errlen);
+int lc_pipeline_run(const lc_pipeline_opts_t *opts, const lc_kafka_opts_t *kafka,
+                    const lc_classify_opts_t *classify, lc_users_source_t *users,
+                    lc_metrics_t *metrics, const lc_pipeline_hooks_t *hooks,
+                    volatile sig_atomic_t *stop, char *errstr, size_t errlen);
 
 #endif

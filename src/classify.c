@@ -27,7 +27,6 @@
  *    unchecked key field), is an unknown account.
  *  - The device is the decoded value when the value field is a string, else its raw JSON
  *    text; an absent value field compares as "" (which matches no real device).
- *  - opts->max_record_bytes == 0 means the default, 1 MiB.
  */
 #include "lc_classify.h"
 
@@ -37,10 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_RECORD_BYTES ((size_t)1 << 20)
-
-/* Refused records use these member names; output field names must differ from them. */
-static const char *const refused_payload_names[] = {"raw", "raw_base64", "raw_bytes"};
+/* Refused records use these member names (emit_refused); output field names must differ. */
+const char *const lc_classify_refused_names[] = {"raw", "raw_base64", "raw_bytes", NULL};
 
 static const char *const status_names[LC_STATUS__COUNT] = {
     [LC_STATUS_GOOD] = "good",
@@ -516,23 +513,6 @@ void lc_classify(lc_classifier_t *c, const lc_users_t *users,
 /* Construction                                                                          */
 /* ------------------------------------------------------------------------------------ */
 
-static int check_output_names(const char *status, const char *reasons, char *errstr,
-                              size_t errlen)
-{
-    if (!status[0] || !reasons[0])
-        return lc_err(errstr, errlen, "output.status_field and output.reasons_field must "
-                                      "not be empty");
-    if (strcmp(status, reasons) == 0)
-        return lc_err(errstr, errlen, "output.status_field and output.reasons_field are "
-                                      "both '%s'", status);
-    for (size_t i = 0; i < LC_ARRAY_SIZE(refused_payload_names); i++)
-        if (strcmp(status, refused_payload_names[i]) == 0 ||
-            strcmp(reasons, refused_payload_names[i]) == 0)
-            return lc_err(errstr, errlen, "output field name '%s' is reserved for refused "
-                                          "records", refused_payload_names[i]);
-    return 0;
-}
-
 /* Formats the output pieces that never change: tails per label and reason strings. */
 static void format_output_pieces(lc_classifier_t *c)
 {
@@ -558,10 +538,10 @@ static void format_output_pieces(lc_classifier_t *c)
 
 static void copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
 {
-    c->key_field = lc_xstrdup(o->key_field ? o->key_field : "account_id");
-    c->value_field = lc_xstrdup(o->value_field ? o->value_field : "device");
-    c->status_field = lc_xstrdup(o->status_field ? o->status_field : "status");
-    c->reasons_field = lc_xstrdup(o->reasons_field ? o->reasons_field : "reasons");
+    c->key_field = lc_xstrdup(o->key_field);
+    c->value_field = lc_xstrdup(o->value_field);
+    c->status_field = lc_xstrdup(o->status_field);
+    c->reasons_field = lc_xstrdup(o->reasons_field);
     c->key_field_len = strlen(c->key_field);
     c->value_field_len = strlen(c->value_field);
     c->status_field_len = strlen(c->status_field);
@@ -583,37 +563,18 @@ static void init_fields(lc_classifier_t *c)
     }
 }
 
-lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts, char *errstr, size_t errlen)
+lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts)
 {
-    if (!opts || !opts->schema) {
-        lc_err(errstr, errlen, "classifier: no schema");
-        return NULL;
-    }
-    if ((size_t)opts->unknown_account_status >= LC_STATUS__COUNT) {
-        lc_err(errstr, errlen, "classifier: bad unknown_account status");
-        return NULL;
-    }
     lc_classifier_t *c = lc_xcalloc(1, sizeof(*c));
     c->schema = opts->schema;
     c->unknown_account_status = opts->unknown_account_status;
-    c->max_record_bytes = opts->max_record_bytes ? opts->max_record_bytes
-                                                 : DEFAULT_MAX_RECORD_BYTES;
+    c->max_record_bytes = opts->max_record_bytes;
     copy_names(c, opts);
     init_fields(c);
     format_output_pieces(c);
-    if (check_output_names(c->status_field, c->reasons_field, errstr, errlen) < 0)
-        goto fail;
-    if (!c->key_field[0] || !c->value_field[0]) {
-        lc_err(errstr, errlen, "users.key_field and users.value_field must not be empty");
-        goto fail;
-    }
     c->matcher = lc_schema_matcher_new(c->schema);
     c->scanner = lc_json_scanner_new();
     return c;
-
-fail:
-    lc_classifier_free(c);
-    return NULL;
 }
 
 void lc_classifier_free(lc_classifier_t *c)

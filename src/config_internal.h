@@ -1,8 +1,9 @@
 /*
  * config_internal.h - private to the configuration module, shared only by config.c (the
- * table of keys, loading), config_schema.c (the `schema:` section) and config_dump.c
- * (lc_config_dump, lc_config_describe): the table's types, the parse context, and the few
- * helpers that cross those files. The public interface is include/lc_config.h.
+ * table of keys, loading), config_schema.c (the `schema:` section), config_rules.c (the
+ * rules across keys) and config_dump.c (lc_config_dump, lc_config_describe): the table's
+ * types, the parse context, and the few helpers that cross those files. The public
+ * interface is include/lc_config.h.
  */
 #ifndef LC_CONFIG_INTERNAL_H
 #define LC_CONFIG_INTERNAL_H
@@ -17,19 +18,19 @@
 /* ---- config.c: the table of keys --------------------------------------------------- */
 
 typedef enum key_kind {
-    K_STRING,   /* char * */
+    K_STRING,   /* const char * (owned by the configuration) */
     K_INT,      /* int, min..max */
-    K_LONG,     /* long long, min..max */
+    K_SIZE,     /* size_t, min..max */
     K_BOOL,     /* bool */
-    K_ENUM,     /* one of choices: stored as values[i] (int) or, without values, as char * */
-    K_PROPS,    /* lc_kv_t * + size_t count: librdkafka properties passed through */
+    K_ENUM,     /* one of choices, stored as an int enum: values[i], or i without values */
+    K_PROPS,    /* const lc_kafka_prop_t * + size_t count: librdkafka properties */
     K_SCHEMA,   /* lc_field_def_t * + size_t count */
 } key_kind_t;
 
 enum key_flags {
     F_SECRET = 1u << 0,     /* masked in dumps, never echoed */
     F_NONEMPTY = 1u << 1,   /* "" is refused */
-    F_IDENT = 1u << 2,      /* [A-Za-z0-9_]+ (SQL identifiers) */
+    F_IDENT = 1u << 2,      /* [A-Za-z0-9_]+, at most 64 characters (SQL identifiers) */
     F_HOSTPORT = 1u << 3,   /* "" or host:port */
 };
 
@@ -37,21 +38,18 @@ typedef struct key_def {
     const char *name;            /* dotted name */
     key_kind_t kind;
     const char *def;             /* default, written as in the file (NULL for PROPS/SCHEMA) */
-    long long min, max;          /* K_INT, K_LONG */
+    long long min, max;          /* K_INT, K_SIZE */
     const char *const *choices;  /* K_ENUM, NULL-terminated */
-    const int *values;           /* K_ENUM: the int stored for choices[i]; NULL: a string */
+    const int *values;           /* K_ENUM: the int stored for choices[i]; NULL: i */
     unsigned flags;
     size_t off;                  /* offsetof the value in lc_config_t */
     size_t count_off;            /* K_PROPS, K_SCHEMA: offsetof the element count */
     const char *desc;            /* one line */
 } key_def_t;
 
-/* The number of keys: a constant, because ctx_t holds one line per key. config.c checks
- * that it is the length of lc_config_keys[]. */
-#define CFG_NKEYS 39
-
-/* Every configuration key, in dump order (config.c). */
+/* Every configuration key, in dump order, and how many (config.c). */
 extern const key_def_t lc_config_keys[];
+extern const size_t lc_config_nkeys;
 
 /* ---- config.c: the parse context and its helpers ----------------------------------- */
 
@@ -59,7 +57,7 @@ typedef struct ctx {
     yaml_document_t *doc;
     const char *name;          /* file name for messages */
     lc_config_t *c;
-    int set_line[CFG_NKEYS];   /* line that set each key; 0 = default */
+    int *set_line;             /* line that set each key (lc_config_nkeys); 0 = default */
     char *errstr;
     size_t errlen;
 } ctx_t;
@@ -95,6 +93,10 @@ int lc_config_parse_ll(const char *s, long long *out);
 
 /* true/yes/on or false/no/off, in any case, into *out: 0; anything else: -1. */
 int lc_config_parse_bool(const char *s, bool *out);
+
+/* Reads a whole file (at most max bytes) into a NUL-terminated buffer (*out, the caller
+ * frees it; *len excludes the NUL). Returns 0, or an errno value (EFBIG when too large). */
+int lc_config_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* "a scalar", "a mapping", "a list" or "nothing" (YAML null), for messages. */
 const char *lc_config_kind_word(const yaml_node_t *n);
@@ -135,5 +137,11 @@ void lc_config_schema_free_fields(lc_field_def_t *f, size_t n);
 
 /* Compiles x->c->fields into x->c->schema; an error names the line of the field at fault. */
 int lc_config_schema_compile(ctx_t *x);
+
+/* ---- config_rules.c: the rules across keys ------------------------------------------ */
+
+/* Runs every rule across keys (validation hooks) on the loaded values: the first broken
+ * one fails with the line of the key it names. The schema is compiled by then. */
+int lc_config_rules_check(ctx_t *x);
 
 #endif

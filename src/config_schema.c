@@ -21,7 +21,8 @@ const attr_def_t lc_config_schema_attrs[] = {
                    "POSIX extended regex the whole value must match."},
 };
 
-_Static_assert(LC_ARRAY_SIZE(lc_config_schema_attrs) == CFG_NATTRS, "one lc_config_schema_attrs[] entry per attr_id_t");
+_Static_assert(LC_ARRAY_SIZE(lc_config_schema_attrs) == CFG_NATTRS,
+               "one lc_config_schema_attrs[] entry per attr_id_t");
 
 /* The default schema (CONTRACT §3): every field required. */
 static const struct {
@@ -46,7 +47,7 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
 {
     if (vn->type != YAML_SEQUENCE_NODE)
         return lc_config_fail(x, kline, "%s: expected a list of values, got %s", label,
-                        lc_config_kind_word(vn));
+                              lc_config_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
     if (n == 0)
         return lc_config_fail(x, kline, "%s: the list must not be empty", label);
@@ -56,7 +57,7 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
         char item[192];
         snprintf(item, sizeof(item), "%s[%zu]", label, j);
         if (lc_config_scalar_value(x, item, node_at(x, vn->data.sequence.items.start[j]), kline,
-                             &vals[j]) < 0)
+                                   &vals[j]) < 0)
             return -1;
         f->n_enum = j + 1;
     }
@@ -101,7 +102,8 @@ static int set_attr(ctx_t *x, const char *label, attr_id_t a, char *v, int line,
         if (r < 0)
             rc = lc_config_fail(x, line, "%s: expected an integer, got '%s'", label, v);
         else if (r > 0 || n < 0)
-            rc = lc_config_fail(x, line, "%s: %s is out of range (0..%" PRId64 ")", label, v, INT64_MAX);
+            rc = lc_config_fail(x, line, "%s: %s is out of range (0..%" PRId64 ")", label, v,
+                                INT64_MAX);
         else
             f->max_length = n;
     }
@@ -121,8 +123,8 @@ static int parse_field_pair(ctx_t *x, size_t i, const yaml_node_t *item,
     int a = find_attr(text_of(kn));
     if (a < 0)
         return lc_config_fail(x, line_of(kn),
-                        "unknown key '%s' (field keys: name, type, required, max_length, enum, "
-                        "pattern)", label);
+                              "unknown key '%s' (field keys: name, type, required, max_length, "
+                              "enum, pattern)", label);
     *seen |= 1u << a;
     if (a == A_ENUM)
         return parse_enum(x, label, line_of(kn), vn, f);
@@ -139,8 +141,8 @@ static int parse_field(ctx_t *x, size_t i, const yaml_node_t *item, lc_field_def
     f->line = line_of(item);
     if (item->type != YAML_MAPPING_NODE)
         return lc_config_fail(x, line_of(item),
-                        "schema[%zu]: expected a mapping (name, type, ...), got %s", i,
-                        lc_config_kind_word(item));
+                              "schema[%zu]: expected a mapping (name, type, ...), got %s", i,
+                              lc_config_kind_word(item));
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
          pr < item->data.mapping.pairs.top; pr++)
@@ -157,7 +159,8 @@ int lc_config_schema_parse(ctx_t *x, int kline, const yaml_node_t *vn)
 {
     lc_config_t *c = x->c;
     if (vn->type != YAML_SEQUENCE_NODE)
-        return lc_config_fail(x, kline, "schema: expected a list of fields, got %s", lc_config_kind_word(vn));
+        return lc_config_fail(x, kline, "schema: expected a list of fields, got %s",
+                              lc_config_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
     c->fields = lc_xcalloc(n, sizeof(*c->fields));
     c->nfields = 0;

@@ -124,27 +124,12 @@ static lc_users_t *mysql_loader(void *ctx, char *errstr, size_t errlen)
     return lc_mysql_load_users(ctx, errstr, errlen);
 }
 
-static bool key_field_is_integer(const lc_config_t *cfg)
-{
-    int i = lc_schema_field_index(cfg->schema, cfg->users_key_field);
-    return i >= 0 && lc_schema_field_type(cfg->schema, (size_t)i) == LC_FT_INTEGER;
-}
-
 static lc_users_source_t *start_users(const lc_config_t *cfg, lc_metrics_t *m, int *exit_code)
 {
-    lc_users_source_opts_t ro = {
-        .load = mysql_loader,
-        .load_ctx = (void *)cfg,
-        .refresh_interval_ms = cfg->users_refresh_interval_s * 1000,
-        .startup_timeout_ms = cfg->users_startup_timeout_s * 1000,
-        .backoff_min_ms = 1000,
-        .snapshot_path = cfg->users_snapshot_path,
-        .int_keys = key_field_is_integer(cfg),
-        .case_insensitive = cfg->users_case_insensitive,
-        .metrics = m,
-    };
     char err[1024];
-    lc_users_source_t *src = lc_users_source_start(&ro, (volatile int *)&stop_requested, err, sizeof(err));
+    lc_users_source_t *src = lc_users_source_start(&cfg->users, mysql_loader, (void *)&cfg->mysql,
+                                                   m, (volatile int *)&stop_requested, err,
+                                                   sizeof(err));
     if (!src) {
         fprintf(stderr, "logclassify: %s\n", err);
         *exit_code = stop_requested ? LC_EXIT_OK : LC_EXIT_UNAVAILABLE;
@@ -159,8 +144,8 @@ static int run_pipe_mode(const lc_config_t *cfg, const options_t *o)
     lc_users_source_t *src = NULL;
     int code = LC_EXIT_OK;
     if (o->users_csv) {
-        users = lc_users_load_csv(o->users_csv, key_field_is_integer(cfg),
-                                  cfg->users_case_insensitive, err, sizeof(err));
+        users = lc_users_load_csv(o->users_csv, cfg->users.int_keys, cfg->users.case_insensitive,
+                                  err, sizeof(err));
         if (!users) {
             fprintf(stderr, "logclassify: %s\n", err);
             return LC_EXIT_USAGE;
@@ -170,7 +155,7 @@ static int run_pipe_mode(const lc_config_t *cfg, const options_t *o)
             return code;
         users = lc_users_source_acquire(src);
     }
-    if (lc_pipe_run(cfg, users, stdin, stdout, err, sizeof(err)) != 0) {
+    if (lc_pipe_run(&cfg->classify, users, stdin, stdout, err, sizeof(err)) != 0) {
         fprintf(stderr, "logclassify: %s\n", err);
         code = LC_EXIT_FAILURE;
     }
@@ -190,7 +175,7 @@ static void install_signals(void)
 
 static int run_service(const lc_config_t *cfg)
 {
-    lc_metrics_t *m = lc_metrics_new(cfg->schema, cfg->log_stats_interval_s);
+    lc_metrics_t *m = lc_metrics_new(cfg->schema, cfg->stats_interval_s);
     lc_notify_t notify;
     lc_notify_init(&notify);
     lc_http_t *http = NULL;
@@ -211,7 +196,8 @@ static int run_service(const lc_config_t *cfg)
         lc_notify_status("connecting to kafka");
         lc_pipeline_hooks_t hooks;
         lc_notify_hooks(&notify, &hooks);
-        code = lc_pipeline_run(cfg, src, m, &hooks, &stop_requested, err, sizeof(err));
+        code = lc_pipeline_run(&cfg->pipeline, &cfg->kafka, &cfg->classify, src, m, &hooks,
+                               &stop_requested, err, sizeof(err));
         if (code != LC_EXIT_OK)
             fprintf(stderr, "logclassify: %s\n", err);
         lc_users_source_stop(src);
@@ -241,9 +227,7 @@ int main(int argc, char **argv)
         lc_config_free(cfg);
         return LC_EXIT_OK;
     }
-    lc_log_level_t level = LC_LOG_INFO;
-    lc_log_parse_level(cfg->log_level, &level);
-    lc_log_set_level(level);
+    lc_log_set_level(cfg->log_level);
     install_signals();
 
     int code = o.stdin_mode ? run_pipe_mode(cfg, &o) : run_service(cfg);

@@ -7,14 +7,10 @@
 
 #include "lc_text.h"
 
-int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
+int lc_pipe_run(const lc_classify_opts_t *opts, const lc_users_t *users, FILE *in, FILE *out,
                 char *errstr, size_t errlen)
 {
-    lc_classify_opts_t opts;
-    lc_config_classify_opts(cfg, &opts);
-    lc_classifier_t *c = lc_classifier_new(&opts, errstr, errlen);
-    if (!c)
-        return -1;
+    lc_classifier_t *c = lc_classifier_new(opts);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;

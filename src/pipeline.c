@@ -17,7 +17,9 @@ typedef struct partition {
 } partition_t;
 
 typedef struct pipeline {
-    const lc_config_t *cfg;
+    const lc_pipeline_opts_t *opts;
+    const lc_kafka_opts_t *kafka;
+    const lc_classify_opts_t *classify;
     lc_metrics_t *metrics;
     lc_users_source_t *users;
     const lc_pipeline_hooks_t *hooks;
@@ -222,9 +224,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * then takes only what is already there, so a quiet topic never delays a record. */
 static void collect_batch(pipeline_t *p)
 {
-    int64_t deadline = lc_now_ms() + p->cfg->batch_max_wait_ms;
+    int64_t deadline = lc_now_ms() + p->opts->batch_max_wait_ms;
     p->batch_len = 0;
-    while (p->batch_len < p->cfg->batch_max_records && !*p->stop && !p->fatal) {
+    while (p->batch_len < p->opts->batch_max_records && !*p->stop && !p->fatal) {
         int timeout = 0;   /* once a record is in hand, only what is already there */
         if (p->batch_len == 0) {
             int64_t left = deadline - lc_now_ms();
@@ -360,7 +362,7 @@ static rd_kafka_topic_partition_list_t *batch_positions(pipeline_t *p, bool rewi
         partition_t *part = &p->parts[id];
         if (part->first_in_batch < 0)
             continue;
-        rd_kafka_topic_partition_list_add(l, p->cfg->kafka_input_topic, id)->offset =
+        rd_kafka_topic_partition_list_add(l, p->kafka->input_topic, id)->offset =
             rewind ? part->first_in_batch : part->next_in_batch;
     }
     return l;
@@ -487,8 +489,8 @@ static void housekeeping(pipeline_t *p)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && lc_metrics_consuming(p->metrics)) {
         p->ready_sent = true;
-        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->cfg->kafka_input_topic,
-                p->cfg->kafka_output_topic, p->eos ? "exactly_once" : "at_least_once");
+        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->kafka->input_topic,
+                p->kafka->output_topic, p->eos ? "exactly_once" : "at_least_once");
         if (p->hooks && p->hooks->ready)
             p->hooks->ready(p->hooks->ctx);
     }
@@ -538,7 +540,7 @@ static void drain_and_commit(pipeline_t *p)
 
 static rd_kafka_t *create_producer(pipeline_t *p, char *errstr, size_t errlen)
 {
-    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->cfg, errstr, errlen);
+    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->kafka, errstr, errlen);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
@@ -553,7 +555,7 @@ static rd_kafka_t *create_producer(pipeline_t *p, char *errstr, size_t errlen)
 
 static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
 {
-    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->cfg, errstr, errlen);
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->kafka, errstr, errlen);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
@@ -567,8 +569,8 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
     }
     rd_kafka_poll_set_consumer(rk);
     if (!p->eos)
-        p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic,
-                                    p->cfg->batch_commit_interval_ms, commit_result, p);
+        p->offsets = lc_offsets_new(rk, p->kafka->input_topic,
+                                    p->opts->commit_interval_ms, commit_result, p);
     return rk;
 }
 
@@ -579,27 +581,27 @@ static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
     if (!(p->producer = create_producer(p, errstr, errlen)) ||
         !(p->consumer = create_consumer(p, errstr, errlen)))
         return LC_EXIT_USAGE;
-    const lc_config_t *cfg = p->cfg;
+    const lc_kafka_opts_t *k = p->kafka;
     bool in_ok = false, out_ok = false;
     char why[512];
-    if (lc_kafka_wait_cluster(p->consumer, cfg->kafka_input_topic, cfg->kafka_output_topic,
-                              cfg->kafka_startup_timeout_s * 1000, p->auth_error, &in_ok,
+    if (lc_kafka_wait_cluster(p->consumer, k->input_topic, k->output_topic,
+                              k->startup_timeout_s * 1000, p->auth_error, &in_ok,
                               &out_ok, why, sizeof(why)) != 0) {
         bool say_last = p->last_error[0] && !p->auth_error[0];   /* e.g. a refused certificate */
-        lc_err(errstr, errlen, "%s (kafka.brokers %s)%s%s", why, cfg->kafka_brokers,
+        lc_err(errstr, errlen, "%s (kafka.brokers %s)%s%s", why, k->brokers,
                say_last ? "; last error: " : "", say_last ? p->last_error : "");
         return LC_EXIT_UNAVAILABLE;
     }
     if (!out_ok) {
-        lc_err(errstr, errlen, "output topic '%s' does not exist on %s", cfg->kafka_output_topic,
-               cfg->kafka_brokers);
+        lc_err(errstr, errlen, "output topic '%s' does not exist on %s", k->output_topic,
+               k->brokers);
         return LC_EXIT_UNAVAILABLE;
     }
     if (!in_ok)
-        LC_WARN("pipeline", "input topic '%s' does not exist yet: waiting for it", cfg->kafka_input_topic);
-    p->out_topic = rd_kafka_topic_new(p->producer, cfg->kafka_output_topic, NULL);
+        LC_WARN("pipeline", "input topic '%s' does not exist yet: waiting for it", k->input_topic);
+    p->out_topic = rd_kafka_topic_new(p->producer, k->output_topic, NULL);
     if (p->eos) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, cfg->kafka_startup_timeout_s * 1000);
+        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, k->startup_timeout_s * 1000);
         if (e) {
             lc_err(errstr, errlen, "init_transactions: %s", rd_kafka_error_string(e));
             bool timeout = rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT;
@@ -608,27 +610,22 @@ static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
         }
     }
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, cfg->kafka_input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(sub, k->input_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(p->consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (err) {
-        lc_err(errstr, errlen, "subscribe to %s: %s", cfg->kafka_input_topic, rd_kafka_err2str(err));
+        lc_err(errstr, errlen, "subscribe to %s: %s", k->input_topic, rd_kafka_err2str(err));
         return LC_EXIT_FAILURE;
     }
     return LC_EXIT_OK;
 }
 
-static int pipeline_init(pipeline_t *p, char *errstr, size_t errlen)
+static void pipeline_init(pipeline_t *p)
 {
-    lc_classify_opts_t copts;
-    lc_config_classify_opts(p->cfg, &copts);
-    p->classifier = lc_classifier_new(&copts, errstr, errlen);
-    if (!p->classifier)
-        return -1;
-    p->batch = lc_xcalloc((size_t)p->cfg->batch_max_records, sizeof(*p->batch));
+    p->classifier = lc_classifier_new(p->classify);
+    p->batch = lc_xcalloc((size_t)p->opts->batch_max_records, sizeof(*p->batch));
     p->batch_reasons = lc_xcalloc(lc_metrics_nreasons(p->metrics) + 1, sizeof(*p->batch_reasons));
     lc_metrics_stats_start(p->metrics, lc_now_ms());
-    return 0;
 }
 
 static void pipeline_destroy(pipeline_t *p)
@@ -651,15 +648,18 @@ static void pipeline_destroy(pipeline_t *p)
     lc_buf_free(&p->out);
 }
 
-int lc_pipeline_run(const lc_config_t *cfg, lc_users_source_t *users, lc_metrics_t *metrics,
-                    const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
-                    char *errstr, size_t errlen)
+int lc_pipeline_run(const lc_pipeline_opts_t *opts, const lc_kafka_opts_t *kafka,
+                    const lc_classify_opts_t *classify, lc_users_source_t *users,
+                    lc_metrics_t *metrics, const lc_pipeline_hooks_t *hooks,
+                    volatile sig_atomic_t *stop, char *errstr, size_t errlen)
 {
-    pipeline_t p = {.cfg = cfg, .metrics = metrics, .users = users, .hooks = hooks, .stop = stop,
-                    .eos = cfg->delivery == LC_DELIVERY_EXACTLY_ONCE};
+    pipeline_t p = {.opts = opts, .kafka = kafka, .classify = classify, .metrics = metrics,
+                    .users = users, .hooks = hooks, .stop = stop,
+                    .eos = opts->delivery == LC_DELIVERY_EXACTLY_ONCE};
     if (errstr && errlen)
         errstr[0] = 0;
-    int rc = pipeline_init(&p, errstr, errlen) == 0 ? connect_kafka(&p, errstr, errlen) : LC_EXIT_USAGE;
+    pipeline_init(&p);
+    int rc = connect_kafka(&p, errstr, errlen);
     if (rc == LC_EXIT_OK) {
         run_loop(&p);
         if (hooks && hooks->stopping)

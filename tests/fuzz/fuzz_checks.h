@@ -735,7 +735,7 @@ static inline const char *fz_check_pipe(fz_env_t *e, const uint8_t *data, size_t
     FILE *out = open_memstream(&got, &got_len);
     if (!in || !out)
         abort();
-    int rc = lc_pipe_run(e->config, e->int_users.snap, in, out, err, sizeof(err));
+    int rc = lc_pipe_run(&e->config->classify, e->int_users.snap, in, out, err, sizeof(err));
     fclose(in);
     fclose(out);
     lc_buf_reset(&e->pipe_out);

@@ -300,9 +300,7 @@ static inline const char *fz_init_variant(fz_env_t *e, fz_variant_t *v)
         v->opts.max_record_bytes = (size_t)1 << 20;
     if (!fz_plain_name(v->opts.status_field) || !fz_plain_name(v->opts.reasons_field))
         return fz_fail(e, NULL, "%s: output names must need no escaping", v->name);
-    v->classifier = lc_classifier_new(&v->opts, err, sizeof(err));
-    if (!v->classifier)
-        return fz_fail(e, NULL, "%s: lc_classifier_new: %s", v->name, err);
+    v->classifier = lc_classifier_new(&v->opts);
     return fz_map_reasons(e, v);
 }
 
@@ -321,8 +319,7 @@ static inline const char *fz_init_variant(fz_env_t *e, fz_variant_t *v)
  */
 static inline void fz_init_variants(fz_env_t *e)
 {
-    lc_classify_opts_t base;
-    lc_config_classify_opts(e->config, &base);
+    lc_classify_opts_t base = e->config->classify;
     static const char *const names[FZ_NVARIANTS] = {
         "default", "small", "unknown-good", "unknown-bad", "constraints", "renamed",
         "string-keys", "no-users", "untyped-key", "no-fields", "string-users"};

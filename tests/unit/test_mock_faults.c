@@ -120,10 +120,9 @@ static void fixture_setup(fixture_t *f, const char *delivery)
     if (!f->cfg)
         fail_msg("config: %s", err);
     f->metrics = lc_metrics_new(f->cfg->schema, 0);
-    lc_users_source_opts_t ro = {.load = fake_users, .refresh_interval_ms = 3600000,
-                            .startup_timeout_ms = 1000, .int_keys = true,
-                            .case_insensitive = true, .metrics = f->metrics};
-    f->users = lc_users_source_start(&ro, NULL, err, sizeof(err));
+    lc_users_source_opts_t ro = {.refresh_interval_s = 3600, .startup_timeout_s = 1,
+                                 .int_keys = true, .case_insensitive = true};
+    f->users = lc_users_source_start(&ro, fake_users, NULL, f->metrics, NULL, err, sizeof(err));
     assert_non_null(f->users);
 }
 
@@ -138,8 +137,8 @@ static void fixture_teardown(fixture_t *f)
 static void *pipeline_thread(void *arg)
 {
     fixture_t *f = arg;
-    f->exit_code = lc_pipeline_run(f->cfg, f->users, f->metrics, NULL, &f->stop, f->err,
-                                   sizeof(f->err));
+    f->exit_code = lc_pipeline_run(&f->cfg->pipeline, &f->cfg->kafka, &f->cfg->classify, f->users,
+                                   f->metrics, NULL, &f->stop, f->err, sizeof(f->err));
     return NULL;
 }
 
