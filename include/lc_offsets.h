@@ -12,9 +12,11 @@
  * one in flight: a retried older commit can then never land after a newer one and move a
  * committed offset backwards. A commit that fails is sent again by the next call.
  *
- * Used by the pipeline and by bench/passthrough (the throughput ceiling pays the same
- * bookkeeping and commit cost). Single-threaded: every call, and the delivery reports, come
- * from the thread that polls the producer and the consumer.
+ * lc_offsets_delivery is the at_least_once delivery mode (lc_delivery.h) built on these:
+ * each record is added to its segment before it is produced, a revoke waits for the
+ * partitions' reports and commits them synchronously, and stopping drains the producer and
+ * commits. Single-threaded: every call, and the delivery reports, come from the thread that
+ * polls the producer and the consumer.
  */
 #ifndef LC_OFFSETS_H
 #define LC_OFFSETS_H
@@ -22,6 +24,11 @@
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "lc_delivery.h"
+
+/* The at_least_once delivery mode. */
+extern const lc_delivery_ops_t lc_offsets_delivery;
 
 typedef struct lc_offsets lc_offsets_t;
 typedef struct lc_segment lc_segment_t;

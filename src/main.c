@@ -196,10 +196,12 @@ static int run_service(const lc_config_t *cfg)
         lc_notify_status("connecting to kafka");
         lc_pipeline_hooks_t hooks;
         lc_notify_hooks(&notify, &hooks);
-        code = lc_pipeline_run(&cfg->pipeline, &cfg->kafka, &cfg->classify, src, m, &hooks,
+        lc_transform_t *classify = lc_transform_classify_new(&cfg->classify, src);
+        code = lc_pipeline_run(&cfg->pipeline, &cfg->kafka, classify, m, &hooks,
                                &stop_requested, err, sizeof(err));
         if (code != LC_EXIT_OK)
             fprintf(stderr, "logclassify: %s\n", err);
+        lc_transform_classify_free(classify);
         lc_users_source_stop(src);
     }
     lc_http_stop(http);

@@ -1,4 +1,8 @@
-/* pipeline.c - consume -> classify -> produce, with at-least-once or exactly-once hand-over. */
+/*
+ * pipeline.c - consume -> transform -> produce. How input offsets follow the outputs is the
+ * delivery mode's (lc_delivery.h: at_least_once in offsets.c, exactly_once in txn.c); what
+ * each record becomes is the transform's (lc_transform.h).
+ */
 #include "lc_pipeline.h"
 
 #include <inttypes.h>
@@ -6,49 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lc_kafka.h"
 #include "lc_log.h"
-#include "lc_offsets.h"
-
-/* exactly_once: where each input partition's part of the batch in hand starts and ends. */
-typedef struct partition {
-    int64_t first_in_batch;  /* where to rewind to after an abort; -1 none */
-    int64_t next_in_batch;   /* position after the batch */
-} partition_t;
 
 typedef struct pipeline {
     const lc_pipeline_opts_t *opts;
     const lc_kafka_opts_t *kafka;
-    const lc_classify_opts_t *classify;
+    const lc_transform_t *transform;
     lc_metrics_t *metrics;
-    lc_users_source_t *users;
     const lc_pipeline_hooks_t *hooks;
     volatile sig_atomic_t *stop;
-    bool eos;
+
+    const lc_delivery_ops_t *ops;   /* the delivery mode */
+    void *delivery;                 /* its state */
 
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *out_topic;
-    lc_offsets_t *offsets;       /* at_least_once: what may be committed, and the commits */
 
-    partition_t *parts;          /* exactly_once batch positions, by input partition id */
-    int nparts;
-
-    rd_kafka_message_t **batch;  /* the batch in hand */
+    rd_kafka_message_t **batch;     /* the batch in hand */
     int batch_len;
-
-    lc_classifier_t *classifier;
-    lc_buf_t out;
-    uint64_t *batch_reasons;     /* per-batch reason counts, added to metrics at once */
+    lc_buf_t out;                   /* the transform's scratch */
+    uint64_t *batch_reasons;        /* per-batch reason counts, added to metrics at once */
     uint64_t batch_status[LC_STATUS__COUNT];
 
-    char auth_error[512];        /* the first authentication error (start-up gives up on it) */
-    char last_error[512];        /* the client's last error, for the start-up failure line */
-    bool fatal;                  /* set by a failed delivery or a fatal client error */
+    char auth_error[512];           /* the first authentication error (start-up gives up on it) */
+    char last_error[512];           /* the client's last error, for the start-up failure line */
+    bool fatal;                     /* set by a failed delivery or a fatal client error */
     char fatal_msg[512];
     bool ready_sent;
-    int64_t next_lag_ms;         /* the lag gauge is refreshed from cached watermarks then */
-    int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
+    int64_t next_lag_ms;            /* the lag gauge is refreshed from cached watermarks then */
+    int64_t next_probe_ms;          /* next metadata probe while the brokers are down */
 } pipeline_t;
 
 static void set_fatal(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -64,63 +55,21 @@ static void set_fatal(pipeline_t *p, const char *fmt, ...)
     LC_ERROR("pipeline", "%s", p->fatal_msg);
 }
 
-/* ---- partition bookkeeping ----------------------------------------------------------- */
-
-static partition_t *partition_get(pipeline_t *p, int32_t id)
-{
-    if (id >= p->nparts) {
-        int n = id + 1 > p->nparts * 2 ? id + 1 : p->nparts * 2;
-        partition_t *np = lc_xrealloc(p->parts, (size_t)n, sizeof(*np));
-        for (int i = p->nparts; i < n; i++)
-            np[i] = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
-        p->parts = np;
-        p->nparts = n;
-    }
-    return &p->parts[id];
-}
-
-static void partition_reset(pipeline_t *p, int32_t id)
-{
-    *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
-}
-
-/* ---- commits (at_least_once) ---------------------------------------------------------- */
-
-static void commit_result(void *ctx, rd_kafka_resp_err_t err)
-{
-    pipeline_t *p = ctx;
-    lc_metrics_count_commit(p->metrics, !err);
-    if (!err)
-        return;
-    LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
-            rd_kafka_err2str(err));
-}
-
-/* Before letting partitions go or stopping: commit synchronously, retrying a failed commit
- * for a while; what still fails is read again by the next owner (at least once). */
-static void commit_until_acknowledged(pipeline_t *p, const rd_kafka_topic_partition_list_t *only)
-{
-    for (int attempt = 0; attempt < 10; attempt++) {
-        lc_offsets_commit(p->offsets, only, true);
-        if (!lc_offsets_commit_pending(p->offsets, only))
-            return;
-        rd_kafka_poll(p->producer, 200 * (attempt + 1));
-    }
-    LC_WARN("pipeline", "could not commit the last offsets: those records will be read again");
-}
+/* ---- client callbacks ------------------------------------------------------------------- */
 
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     pipeline_t *p = opaque;
-    lc_offsets_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
-    if (m->err) {
-        lc_metrics_count_produce_error(p->metrics);
-        /* The idempotent producer has already retried everything retriable. */
-        if (!p->eos)
-            set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
-                      rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
-    }
+    bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool fatal = p->ops->delivered(p->delivery, m->_private, ok);
+    if (ok)
+        return;
+    lc_metrics_count_produce_error(p->metrics);
+    /* The idempotent producer has already retried everything retriable. */
+    if (fatal)
+        set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
+                  rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -159,21 +108,9 @@ static void drop_batch_records(pipeline_t *p, const rd_kafka_topic_partition_lis
     p->batch_len = kept;
 }
 
-/* Waits for the delivery reports of the given partitions' records (at_least_once). */
-static void await_partitions(pipeline_t *p, const rd_kafka_topic_partition_list_t *parts)
-{
-    while (!lc_offsets_idle(p->offsets, parts))
-        rd_kafka_poll(p->producer, 100);
-}
-
 static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
 {
-    for (int i = 0; i < parts->cnt; i++) {
-        int32_t id = parts->elems[i].partition;
-        partition_reset(p, id);
-        if (p->offsets)
-            lc_offsets_assign(p->offsets, id);
-    }
+    p->ops->assign(p->delivery, parts);
     LC_INFO("pipeline", "assigned %d partition(s)", parts->cnt);
     rd_kafka_error_t *e = rd_kafka_incremental_assign(p->consumer, parts);
     if (e) {
@@ -186,18 +123,7 @@ static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
 static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, bool lost)
 {
     drop_batch_records(p, parts);
-    if (!p->eos) {
-        /* Finish what was handed to the producer, then commit it before letting go. */
-        await_partitions(p, parts);
-        if (!lost)
-            commit_until_acknowledged(p, parts);
-    }
-    for (int i = 0; i < parts->cnt; i++) {
-        int32_t id = parts->elems[i].partition;
-        partition_reset(p, id);
-        if (p->offsets)
-            lc_offsets_forget(p->offsets, id);
-    }
+    p->ops->revoke(p->delivery, parts, lost);   /* at_least_once: finish, commit, let go */
     LC_INFO("pipeline", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
     rd_kafka_error_t *e = rd_kafka_incremental_unassign(p->consumer, parts);
     if (e) {
@@ -250,6 +176,13 @@ static void collect_batch(pipeline_t *p)
         lc_metrics_set_kafka_down(p->metrics, false);
 }
 
+static void release_batch(pipeline_t *p)
+{
+    for (int i = 0; i < p->batch_len; i++)
+        rd_kafka_message_destroy(p->batch[i]);
+    p->batch_len = 0;
+}
+
 static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
 {
     p->batch_status[v->status]++;
@@ -269,9 +202,10 @@ static void flush_batch_counts(pipeline_t *p)
     discard_batch_counts(p);
 }
 
-/* Hands one output record to the producer, waiting while its queue is full. */
+/* Hands one output record to the producer, waiting while its queue is full. -1 when it was
+ * refused: fatal (p->fatal), or for the delivery mode to roll the batch back. */
 static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_verdict_t *v,
-                       lc_segment_t *seg)
+                       const char *value, size_t len, void *opaque)
 {
     char source[512];
     int slen = lc_kafka_format_source(source, sizeof(source), rd_kafka_topic_name(in->rkt),
@@ -285,12 +219,12 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             RD_KAFKA_V_RKT(p->out_topic),
             RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE(p->out.data, p->out.len),
+            RD_KAFKA_V_VALUE((void *)value, len),
             RD_KAFKA_V_KEY(in->key, in->key_len),
             RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
             RD_KAFKA_V_HEADER("status", status, (ssize_t)strlen(status)),
             RD_KAFKA_V_HEADER("source", source, (ssize_t)slen),
-            RD_KAFKA_V_OPAQUE(seg),
+            RD_KAFKA_V_OPAQUE(opaque),
             RD_KAFKA_V_END);
         if (!err)
             return 0;
@@ -298,169 +232,51 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             rd_kafka_poll(p->producer, 50);
             continue;
         }
-        if (err == RD_KAFKA_RESP_ERR__STATE && p->eos) {
-            /* The transaction failed under the batch (e.g. a refused AddPartitionsToTxn):
-             * an abortable error; run_batch_eos aborts and rewinds. A fatal one is _FATAL. */
-            LC_WARN("pipeline", "transaction failed while producing output of %s; aborting it",
-                    source);
+        if (p->ops->refused(p->delivery, opaque, err, source))
             return -1;
-        }
-        lc_offsets_segment_done(seg, false);
         lc_metrics_count_produce_error(p->metrics);
         set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
         return -1;
     }
 }
 
-static void note_batch_position(pipeline_t *p, const rd_kafka_message_t *m)
-{
-    partition_t *part = partition_get(p, m->partition);
-    if (part->first_in_batch < 0)
-        part->first_in_batch = m->offset;
-    part->next_in_batch = m->offset + 1;
-}
-
-/* Classifies and produces the batch in hand (exactly_once: noting where to rewind to). */
+/* Transforms and produces the batch in hand, each record tracked by the delivery mode. */
 static int produce_batch(pipeline_t *p)
 {
-    lc_users_t *users = lc_users_source_acquire(p->users);
+    const lc_transform_t *t = p->transform;
+    if (t->begin_batch)
+        t->begin_batch(t->ctx);
     int rc = 0;
     for (int i = 0; i < p->batch_len && rc == 0; i++) {
         rd_kafka_message_t *m = p->batch[i];
-        lc_segment_t *seg = NULL;
-        if (p->eos)
-            note_batch_position(p, m);   /* where to rewind to after an abort */
-        else   /* counted as pending until its delivery report */
-            seg = lc_offsets_add(p->offsets, m->partition, m->offset);
+        void *opaque = p->ops->track(p->delivery, m);
         lc_verdict_t v;
-        lc_buf_reset(&p->out);
-        lc_classify(p->classifier, users, m->payload, m->len, m->payload != NULL, &v, &p->out);
+        size_t len;
+        const char *value = t->apply(t->ctx, m->payload, m->len, m->payload != NULL, &v,
+                                     &p->out, &len);
         count_verdict(p, &v);
-        rc = produce_one(p, m, &v, seg);
+        rc = produce_one(p, m, &v, value, len, opaque);
     }
-    lc_users_unref(users);
-    if (p->offsets)
-        lc_offsets_end_batch(p->offsets);
+    if (t->end_batch)
+        t->end_batch(t->ctx);
     return rc;
 }
 
-static void release_batch(pipeline_t *p)
+/* One batch through the delivery mode: 0 when its records count, else 1 or -1 (lc_delivery.h
+ * end_batch). */
+static int run_batch(pipeline_t *p)
 {
-    for (int i = 0; i < p->batch_len; i++)
-        rd_kafka_message_destroy(p->batch[i]);
-    p->batch_len = 0;
-    for (int id = 0; id < p->nparts; id++)
-        p->parts[id].first_in_batch = -1;
-}
-
-/* ---- exactly_once --------------------------------------------------------------------- */
-
-static rd_kafka_topic_partition_list_t *batch_positions(pipeline_t *p, bool rewind)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (int id = 0; id < p->nparts; id++) {
-        partition_t *part = &p->parts[id];
-        if (part->first_in_batch < 0)
-            continue;
-        rd_kafka_topic_partition_list_add(l, p->kafka->input_topic, id)->offset =
-            rewind ? part->first_in_batch : part->next_in_batch;
-    }
-    return l;
-}
-
-/* After an abort: read the batch's records again from where the batch started.
- *
- * The seek is asynchronous. Asking for it already raises the partition's version barrier, so
- * records fetched before it are never returned by a later poll, and the fetcher restarts at
- * the rewound offset when it serves the request. Waiting for that buys nothing, and
- * librdkafka 2.0.2 reads the wait in the wrong unit (librdkafka#4230: 10,000 ms becomes
- * 10 ms), so a synchronous seek during a rebalance failed "timed out" and stopped the
- * service. A partition that is being let go ignores the seek; its next owner starts from the
- * last committed transaction, which is where the rewind points too. Revokes are served only
- * while collecting, so an aborted batch still names at least one partition here. */
-static void rewind_batch(pipeline_t *p)
-{
-    rd_kafka_topic_partition_list_t *l = batch_positions(p, true);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 0);
-    if (e) {
-        set_fatal(p, "cannot rewind after abort: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-/* Aborts the open transaction and rewinds its batch: 1, or -1 when the abort failed. */
-static int abort_and_rewind(pipeline_t *p)
-{
-    rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
-    if (ae) {
-        set_fatal(p, "abort_transaction failed: %s", rd_kafka_error_string(ae));
-        rd_kafka_error_destroy(ae);
+    char why[512] = "";
+    if (p->ops->begin_batch(p->delivery, why, sizeof(why)) != 0) {
+        set_fatal(p, "%s", why);
         return -1;
     }
-    lc_metrics_count_abort(p->metrics);
-    rewind_batch(p);
-    return p->fatal ? -1 : 1;
-}
-
-/* Returns 0 when committed, 1 when aborted (and rewound), -1 on a fatal error. */
-static int handle_txn_error(pipeline_t *p, rd_kafka_error_t *e, const char *what)
-{
-    int rc;
-    if (rd_kafka_error_txn_requires_abort(e)) {
-        LC_WARN("pipeline", "%s: %s: aborting the transaction and rewinding", what,
-                rd_kafka_error_string(e));
-        rc = abort_and_rewind(p);
-    } else {
-        set_fatal(p, "%s: %s", what, rd_kafka_error_string(e));
-        rc = -1;
-    }
-    rd_kafka_error_destroy(e);
-    return rc;
-}
-
-static int commit_transaction(pipeline_t *p)
-{
-    rd_kafka_topic_partition_list_t *pos = batch_positions(p, false);
-    rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(p->consumer);
-    rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(p->producer, pos, gm, -1);
-    rd_kafka_consumer_group_metadata_destroy(gm);
-    rd_kafka_topic_partition_list_destroy(pos);
-    if (e)
-        return handle_txn_error(p, e, "send_offsets_to_transaction");
-    for (;;) {
-        e = rd_kafka_commit_transaction(p->producer, -1);
-        if (!e)
-            break;
-        if (rd_kafka_error_is_retriable(e)) {
-            rd_kafka_error_destroy(e);
-            continue;
-        }
-        return handle_txn_error(p, e, "commit_transaction");
-    }
-    lc_metrics_count_commit(p->metrics, true);
-    return 0;
-}
-
-static int run_batch_eos(pipeline_t *p)
-{
-    rd_kafka_error_t *e = rd_kafka_begin_transaction(p->producer);
-    if (e) {
-        set_fatal(p, "begin_transaction: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-        return -1;
-    }
+    lc_batch_end_t how = LC_BATCH_PRODUCED;
     if (produce_batch(p) != 0)
-        return p->fatal ? -1 : abort_and_rewind(p);
-    return commit_transaction(p);
-}
-
-/* ---- at_least_once -------------------------------------------------------------------- */
-
-static int run_batch_alo(pipeline_t *p)
-{
-    int rc = produce_batch(p);
-    rd_kafka_poll(p->producer, 0);
+        how = p->fatal ? LC_BATCH_FAILED : LC_BATCH_REFUSED;
+    int rc = p->ops->end_batch(p->delivery, how, why, sizeof(why));
+    if (rc < 0 && why[0])
+        set_fatal(p, "%s", why);
     return rc;
 }
 
@@ -483,14 +299,13 @@ static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
     int64_t now = lc_now_ms();
-    if (p->offsets)
-        lc_offsets_tick(p->offsets, now);
+    p->ops->tick(p->delivery, now);
     if (p->hooks && p->hooks->tick)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && lc_metrics_consuming(p->metrics)) {
         p->ready_sent = true;
         LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->kafka->input_topic,
-                p->kafka->output_topic, p->eos ? "exactly_once" : "at_least_once");
+                p->kafka->output_topic, p->ops->name);
         if (p->hooks && p->hooks->ready)
             p->hooks->ready(p->hooks->ctx);
     }
@@ -510,8 +325,7 @@ static void run_loop(pipeline_t *p)
         collect_batch(p);
         if (p->batch_len > 0 && !p->fatal) {
             int64_t t0 = lc_now_ms();
-            int rc = p->eos ? run_batch_eos(p) : run_batch_alo(p);
-            if (rc == 0 || !p->eos)
+            if (run_batch(p) == 0)
                 flush_batch_counts(p);
             else
                 discard_batch_counts(p);
@@ -520,20 +334,6 @@ static void run_loop(pipeline_t *p)
         release_batch(p);
         housekeeping(p);
     }
-}
-
-/* Stop: everything handed to the producer is delivered, then committed. */
-static void drain_and_commit(pipeline_t *p)
-{
-    if (p->eos)
-        return;   /* every batch was committed (or aborted) in its own transaction */
-    int64_t deadline = lc_now_ms() + (p->fatal ? 10000 : 60000);
-    while (rd_kafka_outq_len(p->producer) > 0 && lc_now_ms() < deadline)
-        rd_kafka_poll(p->producer, 100);
-    if (rd_kafka_outq_len(p->producer) > 0)
-        LC_WARN("pipeline", "%d output record(s) still undelivered at stop: their offsets stay uncommitted",
-                rd_kafka_outq_len(p->producer));
-    commit_until_acknowledged(p, NULL);
 }
 
 /* ---- set-up and tear-down -------------------------------------------------------------- */
@@ -568,19 +368,30 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
-    if (!p->eos)
-        p->offsets = lc_offsets_new(rk, p->kafka->input_topic,
-                                    p->opts->commit_interval_ms, commit_result, p);
     return rk;
 }
 
-/* Kafka reachable within kafka.startup_timeout_s, the output topic exists, transactions
- * initialised. Returns an exit status. */
-static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
+/* The clients, and the delivery mode's state for them. Returns an exit status. */
+static int create_clients(pipeline_t *p, char *errstr, size_t errlen)
 {
     if (!(p->producer = create_producer(p, errstr, errlen)) ||
         !(p->consumer = create_consumer(p, errstr, errlen)))
         return LC_EXIT_USAGE;
+    lc_delivery_env_t env = {.consumer = p->consumer, .producer = p->producer,
+                             .input_topic = p->kafka->input_topic,
+                             .commit_interval_ms = p->opts->commit_interval_ms,
+                             .metrics = p->metrics};
+    p->delivery = p->ops->create(&env);
+    return LC_EXIT_OK;
+}
+
+/* Kafka reachable within kafka.startup_timeout_s, the output topic exists, the delivery mode
+ * started (exactly_once: transactions initialised), subscribed. Returns an exit status. */
+static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
+{
+    int rc = create_clients(p, errstr, errlen);
+    if (rc != LC_EXIT_OK)
+        return rc;
     const lc_kafka_opts_t *k = p->kafka;
     bool in_ok = false, out_ok = false;
     char why[512];
@@ -600,15 +411,9 @@ static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
     if (!in_ok)
         LC_WARN("pipeline", "input topic '%s' does not exist yet: waiting for it", k->input_topic);
     p->out_topic = rd_kafka_topic_new(p->producer, k->output_topic, NULL);
-    if (p->eos) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, k->startup_timeout_s * 1000);
-        if (e) {
-            lc_err(errstr, errlen, "init_transactions: %s", rd_kafka_error_string(e));
-            bool timeout = rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT;
-            rd_kafka_error_destroy(e);
-            return timeout ? LC_EXIT_UNAVAILABLE : LC_EXIT_FAILURE;
-        }
-    }
+    rc = p->ops->start(p->delivery, k->startup_timeout_s * 1000, errstr, errlen);
+    if (rc != 0)
+        return rc > 0 ? LC_EXIT_UNAVAILABLE : LC_EXIT_FAILURE;
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(sub, k->input_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(p->consumer, sub);
@@ -620,52 +425,47 @@ static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
     return LC_EXIT_OK;
 }
 
-static void pipeline_init(pipeline_t *p)
-{
-    p->classifier = lc_classifier_new(p->classify);
-    p->batch = lc_xcalloc((size_t)p->opts->batch_max_records, sizeof(*p->batch));
-    p->batch_reasons = lc_xcalloc(lc_metrics_nreasons(p->metrics) + 1, sizeof(*p->batch_reasons));
-    lc_metrics_stats_start(p->metrics, lc_now_ms());
-}
-
+/* The consumer closes first (its revoke hands the partitions over through the delivery
+ * mode), then the producer delivers what it still holds (the reports reach the delivery
+ * mode too), then the mode's state goes, then the clients. */
 static void pipeline_destroy(pipeline_t *p)
 {
-    if (p->consumer) {
+    if (p->consumer)
         rd_kafka_consumer_close(p->consumer);   /* revokes: commits what is finished */
-        lc_offsets_free(p->offsets);   /* its result queue belongs to the consumer */
+    if (p->producer)
+        rd_kafka_flush(p->producer, p->fatal ? 1000 : 10000);
+    if (p->delivery)
+        p->ops->destroy(p->delivery);   /* before the consumer: its commit queue is the consumer's */
+    if (p->consumer)
         rd_kafka_destroy(p->consumer);
-    }
     if (p->out_topic)
         rd_kafka_topic_destroy(p->out_topic);
-    if (p->producer) {
-        rd_kafka_flush(p->producer, p->fatal ? 1000 : 10000);
+    if (p->producer)
         rd_kafka_destroy(p->producer);
-    }
-    free(p->parts);
     free(p->batch);
     free(p->batch_reasons);
-    lc_classifier_free(p->classifier);
     lc_buf_free(&p->out);
 }
 
 int lc_pipeline_run(const lc_pipeline_opts_t *opts, const lc_kafka_opts_t *kafka,
-                    const lc_classify_opts_t *classify, lc_users_source_t *users,
-                    lc_metrics_t *metrics, const lc_pipeline_hooks_t *hooks,
-                    volatile sig_atomic_t *stop, char *errstr, size_t errlen)
+                    const lc_transform_t *transform, lc_metrics_t *metrics,
+                    const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
+                    char *errstr, size_t errlen)
 {
-    pipeline_t p = {.opts = opts, .kafka = kafka, .classify = classify, .metrics = metrics,
-                    .users = users, .hooks = hooks, .stop = stop,
-                    .eos = opts->delivery == LC_DELIVERY_EXACTLY_ONCE};
+    pipeline_t p = {.opts = opts, .kafka = kafka, .transform = transform, .metrics = metrics,
+                    .hooks = hooks, .stop = stop, .ops = lc_delivery_ops(opts->delivery)};
     if (errstr && errlen)
         errstr[0] = 0;
-    pipeline_init(&p);
+    p.batch = lc_xcalloc((size_t)opts->batch_max_records, sizeof(*p.batch));
+    p.batch_reasons = lc_xcalloc(lc_metrics_nreasons(metrics) + 1, sizeof(*p.batch_reasons));
+    lc_metrics_stats_start(metrics, lc_now_ms());
     int rc = connect_kafka(&p, errstr, errlen);
     if (rc == LC_EXIT_OK) {
         run_loop(&p);
         if (hooks && hooks->stopping)
             hooks->stopping(hooks->ctx);
         LC_INFO("pipeline", "stopping: %s", p.fatal ? "fatal error" : "signal");
-        drain_and_commit(&p);
+        p.ops->drain(p.delivery, p.fatal);
         rc = p.fatal ? LC_EXIT_FAILURE : LC_EXIT_OK;
         if (p.fatal)
             lc_err(errstr, errlen, "%s", p.fatal_msg);

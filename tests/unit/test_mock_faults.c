@@ -48,6 +48,7 @@ typedef struct fixture {
     lc_config_t *cfg;
     lc_metrics_t *metrics;
     lc_users_source_t *users;
+    lc_transform_t *classify;
     volatile sig_atomic_t stop;
     int exit_code;
     char err[512];
@@ -124,10 +125,12 @@ static void fixture_setup(fixture_t *f, const char *delivery)
                                  .int_keys = true, .case_insensitive = true};
     f->users = lc_users_source_start(&ro, fake_users, NULL, f->metrics, NULL, err, sizeof(err));
     assert_non_null(f->users);
+    f->classify = lc_transform_classify_new(&f->cfg->classify, f->users);
 }
 
 static void fixture_teardown(fixture_t *f)
 {
+    lc_transform_classify_free(f->classify);
     lc_users_source_stop(f->users);
     lc_metrics_free(f->metrics);
     lc_config_free(f->cfg);
@@ -137,8 +140,8 @@ static void fixture_teardown(fixture_t *f)
 static void *pipeline_thread(void *arg)
 {
     fixture_t *f = arg;
-    f->exit_code = lc_pipeline_run(&f->cfg->pipeline, &f->cfg->kafka, &f->cfg->classify, f->users,
-                                   f->metrics, NULL, &f->stop, f->err, sizeof(f->err));
+    f->exit_code = lc_pipeline_run(&f->cfg->pipeline, &f->cfg->kafka, f->classify, f->metrics,
+                                   NULL, &f->stop, f->err, sizeof(f->err));
     return NULL;
 }
 
