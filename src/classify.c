@@ -21,9 +21,9 @@
  *    member) "original_" is prefixed again until the name is unique, so the output never has
  *    a duplicate key and no input member is lost.
  *  - Keys compare as integers when the users snapshot was built with integer keys (the
- *    pipeline builds it so exactly when the key field's schema type is integer, CONTRACT §2.2);
- *    asking the snapshot rather than the schema keeps the two in step even if they were
- *    wired differently. A key that does not convert, or an absent key (an optional or
+ *    configuration decides that once: when the key field's schema type is integer,
+ *    CONTRACT §2.2); asking the snapshot rather than the schema keeps the two in step even
+ *    if they were wired differently. A key that does not convert, or an absent key (an optional or
  *    unchecked key field), is an unknown account.
  *  - The device is the decoded value when the value field is a string, else its raw JSON
  *    text; an absent value field compares as "" (which matches no real device).

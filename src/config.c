@@ -1,16 +1,15 @@
 /*
- * config.c - the configuration file: the table of keys, and loading a file with it (parsing,
- * defaults, validation, ${ENV} substitution, the password file). The `schema:` section is in
- * config_schema.c; `--check-config`'s dump (lc_config_dump) and `--help`'s table of keys
- * (lc_config_describe) are in config_dump.c; what the three share is in config_internal.h.
+ * config.c - the configuration: the table of keys, setting one value of it (types, ranges,
+ * choices, identifiers), defaults, loading a file (the YAML walk is config_yaml.c, the
+ * `schema:` list config_schema.c, the rules across keys config_rules.c), the options derived
+ * from several keys, and freeing. `--check-config`'s dump (lc_config_dump) and `--help`'s
+ * table of keys (lc_config_describe) are in config_dump.c; what they share is in
+ * config_internal.h.
  *
- * The YAML file is read with libyaml's document API, so every node keeps its line. The tree
- * is walked with dotted names ("batch.max_records"); YAML nesting and dots in a key are the
- * same thing ("batch: {max_records: 1}" == "batch.max_records: 1"). Each name is looked up
- * in lc_config_keys[]: a name that is a proper prefix of table names is a section (a mapping), a
- * name in the table is a value, anything else is an unknown key. kafka.consumer /
- * kafka.producer are free-form maps passed through to librdkafka. `schema` is a list of field
- * maps whose attributes come from a second small table, lc_config_schema_attrs[] (config_schema.c).
+ * Each key's row names where its value goes: a field of one module's option struct inside
+ * lc_config_t. Names are dotted ("batch.max_records"): a name that is a proper prefix of
+ * table names is a section (a mapping); kafka.consumer / kafka.producer are free-form maps
+ * passed through to librdkafka.
  *
  * Every error is "FILE:LINE: message". Values that may be secret are never echoed in a
  * message. Memory: allocation failure aborts (lc_common.h).
@@ -158,18 +157,18 @@ static void *field_ptr(lc_config_t *c, size_t off)
     return (char *)c + off;
 }
 
-static int key_index(const char *name)
+const key_def_t *lc_config_find_key(const char *name)
 {
     for (size_t i = 0; i < lc_config_nkeys; i++)
         if (strcmp(lc_config_keys[i].name, name) == 0)
-            return (int)i;
-    return -1;
+            return &lc_config_keys[i];
+    return NULL;
 }
 
 int lc_config_key_line(const ctx_t *x, const char *name)
 {
-    int i = key_index(name);
-    return i < 0 ? 0 : x->set_line[i];
+    const key_def_t *k = lc_config_find_key(name);
+    return k ? x->set_line[k - lc_config_keys] : 0;
 }
 
 void lc_config_join_choices(const char *const *ch, char *buf, size_t n)
@@ -276,124 +275,6 @@ int lc_config_read_file(const char *path, size_t max, char **out, size_t *len)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* YAML nodes                                                                             */
-
-static bool is_null(const yaml_node_t *n);
-
-const char *lc_config_kind_word(const yaml_node_t *n)
-{
-    if (is_null(n))
-        return "nothing";
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_MAPPING_NODE: return "a mapping";
-    case YAML_SEQUENCE_NODE: return "a list";
-    default: return "nothing";
-    }
-}
-
-/* A plain empty, "~" or "null" scalar: YAML's null. */
-static bool is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    const char *s = text_of(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Environment substitution: ${NAME} and ${NAME:-default}                                 */
-
-static bool is_env_name(const char *s, size_t n)
-{
-    if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-        return false;
-    for (size_t i = 1; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-            return false;
-    return true;
-}
-
-/* Appends the value of one reference; `in` .. `end` is what stands between "${" and "}". */
-static int subst_one(ctx_t *x, const char *label, int line, const char *in, const char *end,
-                     lc_buf_t *b)
-{
-    const char *sep = NULL;
-    for (const char *p = in; p + 1 < end; p++) {
-        if (p[0] == ':' && p[1] == '-') {
-            sep = p;
-            break;
-        }
-    }
-    size_t nlen = (size_t)((sep ? sep : end) - in);
-    if (!is_env_name(in, nlen))
-        return lc_config_fail(x, line,
-                              "%s: bad variable reference (write ${NAME} or ${NAME:-default})",
-                              label);
-    char name[256];
-    if (nlen >= sizeof(name))
-        return lc_config_fail(x, line, "%s: variable name too long", label);
-    memcpy(name, in, nlen);
-    name[nlen] = '\0';
-    const char *val = getenv(name);
-    if (sep && (!val || !*val)) {
-        lc_buf_append(b, sep + 2, (size_t)(end - sep - 2));
-        return 0;
-    }
-    if (!val)
-        return lc_config_fail(x, line, "%s: ${%s} is not set", label, name);
-    lc_buf_puts(b, val);
-    return 0;
-}
-
-/* Expands every reference in s into a new string (*out, caller frees). "$" not followed by
- * "{" is literal, so "$$" is two dollars. The result is not expanded again. */
-static int expand_env(ctx_t *x, const char *label, const char *s, int line, char **out)
-{
-    lc_buf_t b = {0};
-    const char *p = s;
-    for (;;) {
-        const char *d = strstr(p, "${");
-        if (!d) {
-            lc_buf_puts(&b, p);
-            break;
-        }
-        lc_buf_append(&b, p, (size_t)(d - p));
-        const char *end = strchr(d + 2, '}');
-        if (!end) {
-            lc_buf_free(&b);
-            return lc_config_fail(x, line,
-                                  "%s: unterminated '${' (write ${NAME} or ${NAME:-default})",
-                                  label);
-        }
-        if (subst_one(x, label, line, d + 2, end, &b) < 0) {
-            lc_buf_free(&b);
-            return -1;
-        }
-        p = end + 1;
-    }
-    lc_buf_putc(&b, '\0');
-    *out = b.data;
-    return 0;
-}
-
-int lc_config_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
-                           char **out)
-{
-    if (vn->type != YAML_SCALAR_NODE)
-        return lc_config_fail(x, kline, "%s: expected a single value, got %s", label,
-                              lc_config_kind_word(vn));
-    if (is_null(vn)) {
-        *out = lc_xstrdup("");
-        return 0;
-    }
-    if (strlen(text_of(vn)) != vn->data.scalar.length)
-        return lc_config_fail(x, line_of(vn), "%s: the value contains a NUL character", label);
-    return expand_env(x, label, text_of(vn), line_of(vn), out);
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* Setting one value of the table                                                         */
 
 static int check_string(ctx_t *x, const key_def_t *k, const char *v, int line)
@@ -442,8 +323,7 @@ static int set_enum(ctx_t *x, const key_def_t *k, const char *v, int line)
     return lc_config_fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
 }
 
-/* Sets a scalar key from its text (a default or a file value); v is copied. */
-static int set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
+int lc_config_set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     switch (k->kind) {
     case K_STRING: {
@@ -475,7 +355,7 @@ static int apply_defaults(ctx_t *x)
 {
     for (size_t i = 0; i < lc_config_nkeys; i++) {
         const key_def_t *k = &lc_config_keys[i];
-        if (k->def && set_scalar(x, k, k->def, 0) < 0)
+        if (k->def && lc_config_set_scalar(x, k, k->def, 0) < 0)
             return -1;
     }
     return 0;
@@ -492,9 +372,8 @@ static const lc_kafka_prop_t *props_find(const lc_kafka_prop_t *kv, size_t n, co
     return NULL;
 }
 
-/* Adds kafka.consumer.<pkey> (or producer); the value must be a scalar. */
-static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_node_t *kn,
-                    const yaml_node_t *vn)
+int lc_config_add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_node_t *kn,
+                       const yaml_node_t *vn)
 {
     const lc_kafka_prop_t **arr = field_ptr(x->c, k->off);
     size_t *n = field_ptr(x->c, k->count_off);
@@ -507,182 +386,12 @@ static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_n
         return lc_config_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label,
                               old->line);
     char *v;
-    if (lc_config_scalar_value(x, label, vn, line_of(kn), &v) < 0)
+    if (lc_config_yaml_scalar(x, label, vn, line_of(kn), &v) < 0)
         return -1;
     lc_kafka_prop_t *grown = lc_xrealloc((void *)*arr, *n + 1, sizeof(**arr));
     grown[*n] = (lc_kafka_prop_t){.key = lc_xstrdup(pkey), .value = v, .line = line_of(kn)};
     *arr = grown;
     (*n)++;
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Walking mappings                                                                       */
-
-int lc_config_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
-                        const char *prefix)
-{
-    const yaml_node_t *kn = node_at(x, pr->key);
-    if (kn->type != YAML_SCALAR_NODE)
-        return lc_config_fail(x, line_of(kn), "%s%skeys must be scalars, got %s", prefix,
-                              *prefix ? ": " : "", lc_config_kind_word(kn));
-    for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
-        const yaml_node_t *qn = node_at(x, q->key);
-        if (qn->type == YAML_SCALAR_NODE && strcmp(text_of(qn), text_of(kn)) == 0)
-            return lc_config_fail(x, line_of(kn), "duplicate key '%s%s%s' (first at line %d)",
-                                  prefix, *prefix ? "." : "", text_of(kn), line_of(qn));
-    }
-    return 0;
-}
-
-static const key_def_t *find_key(const char *full)
-{
-    int i = key_index(full);
-    return i < 0 ? NULL : &lc_config_keys[i];
-}
-
-/* True when some key is below `full` ("" is the top level). */
-static bool is_section(const char *full)
-{
-    size_t n = strlen(full);
-    if (n == 0)
-        return true;
-    for (size_t i = 0; i < lc_config_nkeys; i++)
-        if (strncmp(lc_config_keys[i].name, full, n) == 0 && lc_config_keys[i].name[n] == '.')
-            return true;
-    return false;
-}
-
-/* The pass-through map that `full` is a property of ("kafka.consumer.x.y"), or NULL. */
-static const key_def_t *props_parent(const char *full)
-{
-    for (size_t i = 0; i < lc_config_nkeys; i++) {
-        size_t n = strlen(lc_config_keys[i].name);
-        if (lc_config_keys[i].kind == K_PROPS && strncmp(full, lc_config_keys[i].name, n) == 0 &&
-            full[n] == '.')
-            return &lc_config_keys[i];
-    }
-    return NULL;
-}
-
-/* Lists the names directly below `section` ("" = top level) into buf. */
-static void child_names(const char *section, char *buf, size_t size)
-{
-    size_t n = strlen(section), used = 0;
-    const char *last = NULL;
-    size_t last_len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < lc_config_nkeys && used < size; i++) {
-        const char *name = lc_config_keys[i].name;
-        if (n && (strncmp(name, section, n) != 0 || name[n] != '.'))
-            continue;
-        const char *child = n ? name + n + 1 : name;
-        size_t len = strcspn(child, ".");
-        if (last && len == last_len && memcmp(child, last, len) == 0)
-            continue;
-        int w = snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)len, child);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-        last = child;
-        last_len = len;
-    }
-}
-
-static int unknown_key(ctx_t *x, const char *full, int line)
-{
-    char section[256], names[512];
-    snprintf(section, sizeof(section), "%s", full);
-    do {
-        char *dot = strrchr(section, '.');
-        if (dot)
-            *dot = '\0';
-        else
-            section[0] = '\0';
-    } while (!is_section(section));
-    child_names(section, names, sizeof(names));
-    if (section[0])
-        return lc_config_fail(x, line, "unknown key '%s' (%s has: %s)", full, section, names);
-    return lc_config_fail(x, line, "unknown key '%s' (top-level keys: %s)", full, names);
-}
-
-static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix);
-
-static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
-                      const yaml_node_t *vn)
-{
-    if (is_null(vn))
-        return 0;
-    if (vn->type != YAML_MAPPING_NODE)
-        return lc_config_fail(x, line_of(kn),
-                              "%s: expected a mapping of librdkafka properties, got %s", k->name,
-                              lc_config_kind_word(vn));
-    for (yaml_node_pair_t *pr = vn->data.mapping.pairs.start; pr < vn->data.mapping.pairs.top;
-         pr++) {
-        if (lc_config_check_key(x, vn, pr, k->name) < 0)
-            return -1;
-        const yaml_node_t *pk = node_at(x, pr->key);
-        if (add_prop(x, k, text_of(pk), pk, node_at(x, pr->value)) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* A key of the table: records where it was set, then reads its value. */
-static int set_entry(ctx_t *x, const key_def_t *k, const yaml_node_t *kn, const yaml_node_t *vn)
-{
-    size_t idx = (size_t)(k - lc_config_keys);
-    if (x->set_line[idx])
-        return lc_config_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
-                              x->set_line[idx]);
-    x->set_line[idx] = line_of(kn);
-    if (k->kind == K_PROPS)
-        return walk_props(x, k, kn, vn);
-    if (k->kind == K_SCHEMA)
-        return lc_config_schema_parse(x, line_of(kn), vn);
-    char *v;
-    if (lc_config_scalar_value(x, k->name, vn, line_of(kn), &v) < 0)
-        return -1;
-    int rc = set_scalar(x, k, v, line_of(vn));
-    free(v);
-    return rc;
-}
-
-static int walk_entry(ctx_t *x, const char *full, const yaml_node_t *kn, const yaml_node_t *vn)
-{
-    const key_def_t *k = find_key(full);
-    if (k)
-        return set_entry(x, k, kn, vn);
-    k = props_parent(full);
-    if (k)
-        return add_prop(x, k, full + strlen(k->name) + 1, kn, vn);
-    if (!is_section(full))
-        return unknown_key(x, full, line_of(kn));
-    if (is_null(vn))
-        return 0;
-    if (vn->type != YAML_MAPPING_NODE)
-        return lc_config_fail(x, line_of(kn), "%s: expected a mapping, got %s", full,
-                              lc_config_kind_word(vn));
-    return walk_map(x, vn, full);
-}
-
-/* Walks one mapping whose keys are below `prefix` ("" = top level). Recursion is bounded:
- * it only goes into names that are sections of the table. */
-static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix)
-{
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        if (lc_config_check_key(x, map, pr, prefix) < 0)
-            return -1;
-        const yaml_node_t *kn = node_at(x, pr->key);
-        char full[256];
-        int w = snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", text_of(kn));
-        if (w < 0 || (size_t)w >= sizeof(full))
-            return lc_config_fail(x, line_of(kn), "unknown key '%s%s%.64s...'", prefix,
-                                  *prefix ? "." : "", text_of(kn));
-        if (walk_entry(x, full, kn, node_at(x, pr->value)) < 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -723,73 +432,6 @@ static int finish(ctx_t *x)
 /* ------------------------------------------------------------------------------------ */
 /* Loading                                                                                */
 
-static int line_at_offset(const char *s, size_t len, size_t off)
-{
-    int line = 1;
-    for (size_t i = 0; i < off && i < len; i++)
-        if (s[i] == '\n')
-            line++;
-    return line;
-}
-
-static int syntax_error(ctx_t *x, const yaml_parser_t *p, const char *yaml, size_t len)
-{
-    if (p->error == YAML_MEMORY_ERROR)
-        lc_oom();
-    if (p->error == YAML_READER_ERROR)
-        return lc_config_fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
-                              p->problem ? p->problem : "cannot read the input");
-    int line = (int)p->problem_mark.line + 1;
-    if (p->context)
-        return lc_config_fail(x, line, "YAML syntax error: %s %s (started at line %d)",
-                              p->problem ? p->problem : "error", p->context,
-                              (int)p->context_mark.line + 1);
-    return lc_config_fail(x, line, "YAML syntax error: %s", p->problem ? p->problem : "error");
-}
-
-static int walk_root(ctx_t *x)
-{
-    const yaml_node_t *root = yaml_document_get_root_node(x->doc);
-    if (!root || is_null(root))
-        return 0;
-    if (root->type != YAML_MAPPING_NODE)
-        return lc_config_fail(x, line_of(root), "the top level must be a mapping of keys, got %s",
-                              lc_config_kind_word(root));
-    return walk_map(x, root, "");
-}
-
-/* Parses the one YAML document in yaml[0..len) into x->c. */
-static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
-{
-    yaml_parser_t p;
-    yaml_document_t doc;
-    int rc = -1;
-    if (!yaml_parser_initialize(&p))
-        lc_oom();   /* libyaml's only failure here */
-    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&p, &doc)) {
-        rc = syntax_error(x, &p, yaml, len);
-        goto out;
-    }
-    x->doc = &doc;
-    rc = walk_root(x);
-    x->doc = NULL;
-    yaml_document_delete(&doc);
-    if (rc < 0)
-        goto out;
-    if (!yaml_parser_load(&p, &doc)) {
-        rc = syntax_error(x, &p, yaml, len);
-        goto out;
-    }
-    const yaml_node_t *second = yaml_document_get_root_node(&doc);
-    if (second)
-        rc = lc_config_fail(x, line_of(second), "only one YAML document is allowed");
-    yaml_document_delete(&doc);
-out:
-    yaml_parser_delete(&p);
-    return rc;
-}
-
 static lc_config_t *load(const char *yaml, size_t len, const char *name, char *errstr,
                          size_t errlen)
 {
@@ -797,7 +439,7 @@ static lc_config_t *load(const char *yaml, size_t len, const char *name, char *e
     c->path = lc_xstrdup(name);
     ctx_t x = {.name = name, .c = c, .errstr = errstr, .errlen = errlen,
                .set_line = lc_xcalloc(lc_config_nkeys, sizeof(*x.set_line))};
-    if (apply_defaults(&x) < 0 || parse_yaml(&x, yaml, len) < 0 || finish(&x) < 0) {
+    if (apply_defaults(&x) < 0 || lc_config_yaml_parse(&x, yaml, len) < 0 || finish(&x) < 0) {
         lc_config_free(c);
         c = NULL;
     }

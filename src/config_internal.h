@@ -1,9 +1,9 @@
 /*
  * config_internal.h - private to the configuration module, shared only by config.c (the
- * table of keys, loading), config_schema.c (the `schema:` section), config_rules.c (the
- * rules across keys) and config_dump.c (lc_config_dump, lc_config_describe): the table's
- * types, the parse context, and the few helpers that cross those files. The public
- * interface is include/lc_config.h.
+ * table of keys, values, loading), config_yaml.c (the YAML document and its walk),
+ * config_schema.c (the `schema:` section), config_rules.c (the rules across keys) and
+ * config_dump.c (lc_config_dump, lc_config_describe): the table's types, the parse context,
+ * and the few helpers that cross those files. The public interface is include/lc_config.h.
  */
 #ifndef LC_CONFIG_INTERNAL_H
 #define LC_CONFIG_INTERNAL_H
@@ -98,17 +98,33 @@ int lc_config_parse_bool(const char *s, bool *out);
  * frees it; *len excludes the NUL). Returns 0, or an errno value (EFBIG when too large). */
 int lc_config_read_file(const char *path, size_t max, char **out, size_t *len);
 
+/* The key of the table named `name`, or NULL. */
+const key_def_t *lc_config_find_key(const char *name);
+
+/* Sets a scalar key from its text (a default, or a file value at `line`); v is copied. */
+int lc_config_set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line);
+
+/* Adds the pass-through property `pkey` (kn: its key node) of the map k (kafka.consumer or
+ * kafka.producer); its value vn must be a scalar. */
+int lc_config_add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_node_t *kn,
+                       const yaml_node_t *vn);
+
+/* ---- config_yaml.c: the YAML document ---------------------------------------------- */
+
+/* Parses the one YAML document in yaml[0..len) into x->c: every key through the table. */
+int lc_config_yaml_parse(ctx_t *x, const char *yaml, size_t len);
+
 /* "a scalar", "a mapping", "a list" or "nothing" (YAML null), for messages. */
-const char *lc_config_kind_word(const yaml_node_t *n);
+const char *lc_config_yaml_kind_word(const yaml_node_t *n);
 
 /* Reads a scalar value (env-expanded; YAML null reads as "") into *out (caller frees).
  * kline: the key's line, named when the value is not a scalar. */
-int lc_config_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
-                     char **out);
+int lc_config_yaml_scalar(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
+                          char **out);
 
 /* Checks that the key of pairs[idx] is a scalar not given earlier in the same mapping. */
-int lc_config_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
-                  const char *prefix);
+int lc_config_yaml_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
+                             const char *prefix);
 
 /* ---- config_schema.c: the `schema:` section ---------------------------------------- */
 

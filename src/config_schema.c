@@ -47,7 +47,7 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
 {
     if (vn->type != YAML_SEQUENCE_NODE)
         return lc_config_fail(x, kline, "%s: expected a list of values, got %s", label,
-                              lc_config_kind_word(vn));
+                              lc_config_yaml_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
     if (n == 0)
         return lc_config_fail(x, kline, "%s: the list must not be empty", label);
@@ -56,7 +56,7 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
     for (size_t j = 0; j < n; j++) {
         char item[192];
         snprintf(item, sizeof(item), "%s[%zu]", label, j);
-        if (lc_config_scalar_value(x, item, node_at(x, vn->data.sequence.items.start[j]), kline,
+        if (lc_config_yaml_scalar(x, item, node_at(x, vn->data.sequence.items.start[j]), kline,
                                    &vals[j]) < 0)
             return -1;
         f->n_enum = j + 1;
@@ -116,7 +116,7 @@ static int parse_field_pair(ctx_t *x, size_t i, const yaml_node_t *item,
 {
     char prefix[48], label[160];
     snprintf(prefix, sizeof(prefix), "schema[%zu]", i);
-    if (lc_config_check_key(x, item, pr, prefix) < 0)
+    if (lc_config_yaml_check_key(x, item, pr, prefix) < 0)
         return -1;
     const yaml_node_t *kn = node_at(x, pr->key), *vn = node_at(x, pr->value);
     snprintf(label, sizeof(label), "%s.%s", prefix, text_of(kn));
@@ -129,7 +129,7 @@ static int parse_field_pair(ctx_t *x, size_t i, const yaml_node_t *item,
     if (a == A_ENUM)
         return parse_enum(x, label, line_of(kn), vn, f);
     char *v;
-    if (lc_config_scalar_value(x, label, vn, line_of(kn), &v) < 0)
+    if (lc_config_yaml_scalar(x, label, vn, line_of(kn), &v) < 0)
         return -1;
     return set_attr(x, label, (attr_id_t)a, v, line_of(vn), f);
 }
@@ -142,7 +142,7 @@ static int parse_field(ctx_t *x, size_t i, const yaml_node_t *item, lc_field_def
     if (item->type != YAML_MAPPING_NODE)
         return lc_config_fail(x, line_of(item),
                               "schema[%zu]: expected a mapping (name, type, ...), got %s", i,
-                              lc_config_kind_word(item));
+                              lc_config_yaml_kind_word(item));
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
          pr < item->data.mapping.pairs.top; pr++)
@@ -160,7 +160,7 @@ int lc_config_schema_parse(ctx_t *x, int kline, const yaml_node_t *vn)
     lc_config_t *c = x->c;
     if (vn->type != YAML_SEQUENCE_NODE)
         return lc_config_fail(x, kline, "schema: expected a list of fields, got %s",
-                              lc_config_kind_word(vn));
+                              lc_config_yaml_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
     c->fields = lc_xcalloc(n, sizeof(*c->fields));
     c->nfields = 0;
