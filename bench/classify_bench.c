@@ -6,7 +6,7 @@
  *
  * Loads RECORDS (loggen --stdout output: one record per line) into one buffer, the users
  * snapshot from the CSV (lc_users_load_csv, as pipe mode does), builds one classifier from
- * CONFIG's options (lc_config_classify_opts), and classifies the records in a loop on one
+ * CONFIG's classifier options, and classifies the records in a loop on one
  * thread exactly as the pipeline does per record (lc_buf_reset + lc_classify into a reused
  * output buffer). One untimed pass first (warm caches, grown scratch buffers, and the
  * label counts printed for checking against loggen's truth), then R timed runs, each as
@@ -94,18 +94,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "classify_bench: %s\n", err);
         return 2;
     }
-    int ki = lc_schema_field_index(cfg->schema, cfg->users_key_field);
-    bool int_keys = ki >= 0 && lc_schema_field_type(cfg->schema, (size_t)ki) == LC_FT_INTEGER;
+    bool int_keys = cfg->users.int_keys;
     lc_users_t *users = NULL;
     if (users_path) {
-        users = lc_users_load_csv(users_path, int_keys, cfg->users_case_insensitive, err, sizeof(err));
+        users = lc_users_load_csv(users_path, int_keys, cfg->users.case_insensitive, err, sizeof(err));
         if (!users) {
             fprintf(stderr, "classify_bench: %s\n", err);
             return 2;
         }
     } else {
-        lc_users_builder_t *b = lc_users_builder_new(int_keys, cfg->users_case_insensitive, 0);
-        users = b ? lc_users_builder_finish(b, 0) : NULL;
+        users = lc_users_builder_finish(lc_users_builder_new(int_keys, cfg->users.case_insensitive, 0), 0);
     }
     size_t total = 0;
     char *buf = slurp(rec_path, &total);
@@ -132,13 +130,7 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    lc_classify_opts_t opts;
-    lc_config_classify_opts(cfg, &opts);
-    lc_classifier_t *c = lc_classifier_new(&opts, err, sizeof(err));
-    if (!c) {
-        fprintf(stderr, "classify_bench: %s\n", err);
-        return 2;
-    }
+    lc_classifier_t *c = lc_classifier_new(&cfg->classify);
     lc_buf_t out = {0};
     lc_verdict_t v;
     size_t nreasons = lc_schema_nreasons(cfg->schema);

@@ -97,24 +97,24 @@ int main(int argc, char **argv)
         return 2;
     }
     lc_log_set_level(LC_LOG_WARN);
-    char *orig = cfg->users_table;
+    lc_mysql_opts_t mo = cfg->mysql;   /* the configuration's, with --table / --warm-table */
     if (warm) {
-        cfg->users_table = (char *)warm;
-        lc_users_t *u = lc_mysql_load_users(cfg, err, sizeof(err));
+        mo.table = warm;
+        lc_users_t *u = lc_mysql_load_users(&mo, err, sizeof(err));
         if (!u) {
             fprintf(stderr, "users_bench: warm-up load of %s: %s\n", warm, err);
             return 1;
         }
         lc_users_unref(u);
     }
-    cfg->users_table = table ? (char *)table : orig;
+    mo.table = table ? table : cfg->mysql.table;
     malloc_trim(0);
     long before = status_kb("VmRSS");
     double t0 = now_s();
-    lc_users_t *u = lc_mysql_load_users(cfg, err, sizeof(err));
+    lc_users_t *u = lc_mysql_load_users(&mo, err, sizeof(err));
     double secs = now_s() - t0;
     if (!u) {
-        fprintf(stderr, "users_bench: load of %s: %s\n", cfg->users_table, err);
+        fprintf(stderr, "users_bench: load of %s: %s\n", mo.table, err);
         return 1;
     }
     long after = status_kb("VmRSS"), hwm = status_kb("VmHWM");
@@ -123,11 +123,10 @@ int main(int argc, char **argv)
     printf("{\"table\":\"%s\",\"accounts\":%zu,\"rows\":%zu,\"skipped\":%zu,\"load_s\":%.3f,"
            "\"memory_bytes\":%zu,\"rss_before_kb\":%ld,\"rss_after_kb\":%ld,\"hwm_kb\":%ld,"
            "\"rss_per_user\":%.2f,\"mem_per_user\":%.2f,\"peak_per_user\":%.2f,\"thp_kb\":%ld}\n",
-           cfg->users_table, accounts, lc_users_rows(u), lc_users_skipped(u), secs, mem, before,
+           mo.table, accounts, lc_users_rows(u), lc_users_skipped(u), secs, mem, before,
            after, hwm, (double)(after - before) * 1024.0 * per, (double)mem * per,
            (double)(hwm - before) * 1024.0 * per, thp_kb());
     lc_users_unref(u);
-    cfg->users_table = orig;
     lc_config_free(cfg);
     return 0;
 }

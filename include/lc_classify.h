@@ -19,15 +19,21 @@ typedef enum lc_status {
 const char *lc_status_name(lc_status_t s);       /* "good", "bad", "suspicious" */
 int lc_status_parse(const char *name, lc_status_t *out);
 
+/* The classifier's options: every one must be given (lc_config fills them from the file and
+ * its defaults, and checks the rules between them). */
 typedef struct lc_classify_opts {
     const lc_schema_t *schema;       /* borrowed; outlives the classifier */
-    const char *key_field;           /* users.key_field, default "account_id" */
-    const char *value_field;         /* users.value_field, default "device" */
-    lc_status_t unknown_account_status;  /* users.unknown_account, default suspicious */
-    size_t max_record_bytes;         /* input.max_record_bytes, default 1 MiB */
-    const char *status_field;        /* output.status_field, default "status" */
-    const char *reasons_field;       /* output.reasons_field, default "reasons" */
+    const char *key_field;           /* users.key_field; need not be a schema field */
+    const char *value_field;         /* users.value_field; need not be a schema field */
+    lc_status_t unknown_account_status;  /* users.unknown_account */
+    size_t max_record_bytes;         /* input.max_record_bytes; longer is too_large */
+    const char *status_field;        /* output.status_field */
+    const char *reasons_field;       /* output.reasons_field: differs from status_field */
 } lc_classify_opts_t;
+
+/* The member names of a refused record's payload ("raw", "raw_base64", "raw_bytes", NULL):
+ * the output fields must be named otherwise (the configuration checks it). */
+extern const char *const lc_classify_refused_names[];
 
 /* At most one reason per schema field, or one document/users reason. */
 typedef struct lc_verdict {
@@ -39,9 +45,10 @@ typedef struct lc_verdict {
 
 typedef struct lc_classifier lc_classifier_t;
 
-/* Copies the option strings. Fails when key_field/value_field name no schema field... (a
- * key field outside the schema is allowed: then it is read without type checks). */
-lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts, char *errstr, size_t errlen);
+/* A classifier for opts (copied; the schema is borrowed). The key and value fields need not
+ * be schema fields: one outside the schema is read without type checks. Never NULL; free
+ * with lc_classifier_free (NULL is fine). */
+lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts);
 void lc_classifier_free(lc_classifier_t *c);
 
 /*

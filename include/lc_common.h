@@ -20,10 +20,23 @@
 int lc_err(char *errstr, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Memory: the one out-of-memory convention. Every allocation goes through these wrappers,
+ * which never return NULL: when the allocator fails they print "<program>: out of memory"
+ * on standard error and abort, as Redis's zmalloc does. A service that cannot allocate a
+ * few KiB cannot make progress, and a half-built structure or a half-written output record
+ * must never be used; so no caller has an "out of memory" branch. The caller owns (and
+ * frees with free()) what they return.
+ */
+void lc_oom(void) __attribute__((noreturn, cold));
+void *lc_xmalloc(size_t n);                            /* n == 0 is fine */
+void *lc_xcalloc(size_t n, size_t size);               /* zeroed; n == 0 is fine */
+void *lc_xrealloc(void *p, size_t n, size_t size);     /* n * size bytes, overflow checked */
+char *lc_xstrdup(const char *s);
+char *lc_xmemdup(const void *p, size_t n);             /* n bytes and a NUL after them */
+
 /* A growable byte buffer. Owned by whoever declared it; lc_buf_free releases the memory.
- * Appending never fails silently: on out-of-memory the process aborts (a service that
- * cannot allocate a few KiB cannot make progress anyway, and a half-written output
- * record must never be produced). */
+ * Appending never fails (memory as above). */
 typedef struct lc_buf {
     char *data;
     size_t len;

@@ -1,11 +1,19 @@
 /*
- * lc_config.h - the configuration: one YAML file, one table of keys.
+ * lc_config.h - the configuration: one YAML file, one table of keys, compiled into the
+ * modules' typed options.
  *
- * A single table in config.c (name, type, default, range, description, secret flag,
- * offsetof) drives parsing, validation (unknown key or bad value -> error with file:line),
- * defaults, `--help`'s list of keys, and `--check-config`'s effective configuration dump
- * (secrets masked). Values may be `${NAME}` or `${NAME:-default}` from the environment.
- * librdkafka properties pass through untouched under kafka.consumer and kafka.producer.
+ * A single table in config.c (name, type, default, range, description, secret flag, where
+ * the value goes) drives parsing, validation (unknown key or bad value -> error with
+ * file:line), defaults, `--help`'s list of keys, and `--check-config`'s effective
+ * configuration dump (secrets masked). Values may be `${NAME}` or `${NAME:-default}` from
+ * the environment. librdkafka properties pass through under kafka.consumer and
+ * kafka.producer. Every key lands in the option struct of the module that uses it; the rules
+ * across keys (config_rules.c) run as validation hooks while the file is loaded, so a file
+ * that loads is never refused later for its content.
+ *
+ * Only the programs (src/main.c, the bench tools, the tests) include this header; a module
+ * depends on its own option struct alone. Adding a key: its field in that struct, and one
+ * row in the table.
  */
 #ifndef LC_CONFIG_H
 #define LC_CONFIG_H
@@ -15,74 +23,27 @@
 #include <stdio.h>
 
 #include "lc_classify.h"
+#include "lc_kafka.h"
+#include "lc_log.h"
+#include "lc_mysql.h"
+#include "lc_pipeline.h"
 #include "lc_schema.h"
-
-typedef enum lc_delivery {
-    LC_DELIVERY_AT_LEAST_ONCE = 0,
-    LC_DELIVERY_EXACTLY_ONCE,
-} lc_delivery_t;
-
-/* One librdkafka property passed through. */
-typedef struct lc_kv {
-    char *key;
-    char *value;
-    int line;
-} lc_kv_t;
+#include "lc_users_source.h"
 
 typedef struct lc_config {
-    char *path;
+    char *path;                     /* the file, for messages */
 
-    /* kafka */
-    char *kafka_brokers;            /* kafka.brokers */
-    char *kafka_group_id;           /* kafka.group_id */
-    char *kafka_input_topic;        /* kafka.input_topic */
-    char *kafka_output_topic;       /* kafka.output_topic */
-    char *kafka_transactional_id;   /* kafka.transactional_id (exactly_once) */
-    int kafka_startup_timeout_s;    /* kafka.startup_timeout_s */
-    lc_kv_t *consumer_props;        /* kafka.consumer.* */
-    size_t n_consumer_props;
-    lc_kv_t *producer_props;        /* kafka.producer.* */
-    size_t n_producer_props;
+    lc_kafka_opts_t kafka;          /* kafka.* */
+    lc_pipeline_opts_t pipeline;    /* delivery, batch.* */
+    lc_classify_opts_t classify;    /* input.*, output.*, users.key_field/value_field/... */
+    lc_mysql_opts_t mysql;          /* mysql.*, users.table/key_column/value_column */
+    lc_users_source_opts_t users;   /* users.refresh_interval_s, ... */
+    const char *metrics_listen;     /* metrics.listen: host:port, "" off */
+    lc_log_level_t log_level;       /* log.level */
+    int stats_interval_s;           /* log.stats_interval_s */
+    const char *password_file;      /* mysql.password_file (read into mysql.password) */
 
-    lc_delivery_t delivery;         /* delivery */
-    int batch_max_records;          /* batch.max_records */
-    int batch_max_wait_ms;          /* batch.max_wait_ms */
-    int batch_commit_interval_ms;   /* batch.commit_interval_ms (at_least_once) */
-
-    long long input_max_record_bytes;  /* input.max_record_bytes */
-    char *output_status_field;      /* output.status_field */
-    char *output_reasons_field;     /* output.reasons_field */
-
-    /* mysql */
-    char *mysql_host;
-    int mysql_port;
-    char *mysql_socket;
-    char *mysql_user;
-    char *mysql_password;           /* secret */
-    char *mysql_password_file;      /* read at load time into mysql_password */
-    char *mysql_database;
-    char *mysql_ssl_mode;           /* disabled | preferred | required | verify_ca | verify_identity */
-    char *mysql_ssl_ca;
-    int mysql_connect_timeout_s;
-
-    /* users */
-    char *users_table;
-    char *users_key_column;
-    char *users_value_column;
-    char *users_key_field;
-    char *users_value_field;
-    int users_refresh_interval_s;
-    int users_startup_timeout_s;
-    char *users_snapshot_path;
-    lc_status_t users_unknown_account;
-    bool users_case_insensitive;
-
-    /* metrics / log */
-    char *metrics_listen;           /* "" turns the endpoint off */
-    char *log_level;
-    int log_stats_interval_s;
-
-    /* schema (compiled); fields as read, for --check-config output */
+    /* schema: the fields as read (for --check-config) and compiled */
     lc_field_def_t *fields;
     size_t nfields;
     lc_schema_t *schema;
@@ -95,23 +56,17 @@ lc_config_t *lc_config_load(const char *path, char *errstr, size_t errlen);
 /* Same, from a string in memory (tests); `name` stands for the file name in messages. */
 lc_config_t *lc_config_load_string(const char *yaml, const char *name, char *errstr, size_t errlen);
 
-/* A configuration with every default and the default schema (SPEC §3). */
+/* A configuration with every default and the default schema (CONTRACT §3). */
 lc_config_t *lc_config_defaults(char *errstr, size_t errlen);
 
 void lc_config_free(lc_config_t *c);
 
 /* Writes the effective configuration as YAML with secrets masked ("********"),
- * including passed-through librdkafka properties whose names contain password, secret,
- * or key (sasl.password, ssl.key.password, ssl.key.pem...). */
+ * including passed-through librdkafka properties whose names mark a secret
+ * (lc_log_is_secret_name: sasl.password, ssl.key.password, ssl.key.pem...). */
 void lc_config_dump(const lc_config_t *c, FILE *out);
 
 /* Writes the table of keys (name, type, default, description) for --help and the README. */
 void lc_config_describe(FILE *out, bool markdown);
-
-/* True when a librdkafka/config property name holds a secret and must be masked in logs. */
-bool lc_config_is_secret_name(const char *name);
-
-/* The classifier options this configuration asks for (pointers borrowed from c). */
-void lc_config_classify_opts(const lc_config_t *c, lc_classify_opts_t *out);
 
 #endif

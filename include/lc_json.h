@@ -24,7 +24,14 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-/* Nesting deeper than this is refused as invalid JSON (SPEC §2.1 allows it). */
+/* JSON's white space (RFC 8259): space, tab, LF, CR. (The contract's ASCII white space,
+ * which adds FF and VT, is lc_text_is_space.) */
+static inline bool lc_json_is_space(unsigned char c)
+{
+    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Nesting deeper than this is refused as invalid JSON (CONTRACT §2.1 allows it). */
 #define LC_JSON_MAX_DEPTH 512
 
 typedef enum lc_json_type {
@@ -59,6 +66,7 @@ typedef struct lc_json_member {
 
 typedef struct lc_json_scanner lc_json_scanner_t;
 
+/* A scanner, owned by the caller (lc_json_scanner_free; NULL is fine). Never NULL. */
 lc_json_scanner_t *lc_json_scanner_new(void);
 void lc_json_scanner_free(lc_json_scanner_t *s);
 
@@ -67,9 +75,9 @@ void lc_json_scanner_free(lc_json_scanner_t *s);
  * white space is allowed. `*utf8_ok` is set to whether the whole input is valid UTF-8
  * (an input that is not is always LC_JSON_INVALID). Syntax errors take precedence over
  * duplicate keys (a document is first checked whole), and so does a top level that is not
- * an object (LC_JSON_NOT_OBJECT, the order of SPEC §2.1). Inputs of 4 GiB or more are
+ * an object (LC_JSON_NOT_OBJECT, the order of CONTRACT §2.1). Inputs of 4 GiB or more are
  * LC_JSON_INVALID. Every out-pointer may be NULL; on any result but LC_JSON_OK, *members and
- * the object bounds are set to NULL and *nmembers to 0. Out of memory aborts (as lc_buf).
+ * the object bounds are set to NULL and *nmembers to 0. Out of memory aborts (lc_common.h).
  * On LC_JSON_OK, *members / *nmembers describe the top-level object's members in input
  * order, valid until the next scan with the same scanner; *obj_start / *obj_end point at
  * its '{' and just past its '}'.

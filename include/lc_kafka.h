@@ -1,19 +1,54 @@
 /*
  * lc_kafka.h - librdkafka client set-up shared by the service, loggen and bench tools:
- * configuration from lc_config (our defaults, then the user's pass-through properties, then
- * the properties delivery guarantees depend on), log lines routed through lc_log.
+ * configuration from the kafka options (our defaults, then the user's pass-through
+ * properties, then the properties delivery guarantees depend on), log lines routed through
+ * lc_log; and a few questions asked of a client (cluster reachable, consumer lag).
  */
 #ifndef LC_KAFKA_H
 #define LC_KAFKA_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <librdkafka/rdkafka.h>
 
-#include "lc_config.h"
+/* One librdkafka property passed through (kafka.consumer.* / kafka.producer.*). */
+typedef struct lc_kafka_prop {
+    const char *key;
+    const char *value;
+    int line;                      /* its line in the configuration file; 0 unknown */
+} lc_kafka_prop_t;
+
+/* The kafka.* keys, and what the clients need of other keys. Strings and properties are
+ * borrowed (the configuration owns them). */
+typedef struct lc_kafka_opts {
+    const char *brokers;           /* kafka.brokers */
+    const char *group_id;          /* kafka.group_id */
+    const char *input_topic;       /* kafka.input_topic */
+    const char *output_topic;      /* kafka.output_topic */
+    const char *transactional_id;  /* kafka.transactional_id (when transactional) */
+    int startup_timeout_s;         /* kafka.startup_timeout_s */
+    const lc_kafka_prop_t *consumer_props;   /* kafka.consumer */
+    size_t n_consumer_props;
+    const lc_kafka_prop_t *producer_props;   /* kafka.producer */
+    size_t n_producer_props;
+    /* from other keys (the configuration sets them) */
+    const char *config_path;       /* property errors name config_path:line */
+    bool transactional;            /* delivery: exactly_once */
+    size_t max_record_bytes;       /* input.max_record_bytes: message.max.bytes fits its output */
+} lc_kafka_opts_t;
 
 /* The consumer's and producer's rd_kafka_conf_t. NULL with errstr on a bad property (the
  * message names the property and its config line). The caller owns the result. */
-rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_config_t *cfg, char *errstr, size_t errlen);
-rd_kafka_conf_t *lc_kafka_producer_conf(const lc_config_t *cfg, char *errstr, size_t errlen);
+rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_kafka_opts_t *o, char *errstr, size_t errlen);
+rd_kafka_conf_t *lc_kafka_producer_conf(const lc_kafka_opts_t *o, char *errstr, size_t errlen);
+
+/* Checks pass-through properties as the conf functions apply them (the configuration's
+ * validation hook). Returns 0, or -1 with *bad the index of the first property librdkafka
+ * refuses and its reason in why. Logs nothing. */
+int lc_kafka_check_props(const lc_kafka_prop_t *props, size_t n, size_t *bad, char *why,
+                         size_t whylen);
 
 /* Routes librdkafka's own log lines through lc_log (component "rdkafka"). */
 void lc_kafka_route_logs(rd_kafka_conf_t *conf);
@@ -29,7 +64,16 @@ int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *o
                           int timeout_ms, const char *auth_error, bool *input_exists,
                           bool *output_exists, char *errstr, size_t errlen);
 
-/* The `source` header of an output record, `<topic>/<partition>/<offset>` (SPEC §4), as
+/* True when the cluster answers a metadata request (no topics) within timeout_ms. */
+bool lc_kafka_reachable(rd_kafka_t *rk, int timeout_ms);
+
+/* The consumer's lag: the sum of (high watermark - position) over its assigned partitions,
+ * from the values librdkafka has cached (no network), into *lag: -1 when no assigned
+ * partition's watermark is known yet, 0 with none assigned. Returns -1 (and leaves *lag)
+ * when the assignment cannot be read. */
+int lc_kafka_consumer_lag(rd_kafka_t *consumer, int64_t *lag);
+
+/* The `source` header of an output record, `<topic>/<partition>/<offset>` (CONTRACT §4), as
  * snprintf("%s/%d/%lld") would write it, truncated to cap - 1 bytes, without printf's cost
  * on every record. Returns the length written. */
 int lc_kafka_format_source(char *buf, size_t cap, const char *topic, int32_t partition,

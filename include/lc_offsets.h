@@ -12,9 +12,11 @@
  * one in flight: a retried older commit can then never land after a newer one and move a
  * committed offset backwards. A commit that fails is sent again by the next call.
  *
- * Used by the pipeline and by bench/passthrough (the throughput ceiling pays the same
- * bookkeeping and commit cost). Single-threaded: every call, and the delivery reports, come
- * from the thread that polls the producer and the consumer.
+ * lc_offsets_delivery is the at_least_once delivery mode (lc_delivery.h) built on these:
+ * each record is added to its segment before it is produced, a revoke waits for the
+ * partitions' reports and commits them synchronously, and stopping drains the producer and
+ * commits. Single-threaded: every call, and the delivery reports, come from the thread that
+ * polls the producer and the consumer.
  */
 #ifndef LC_OFFSETS_H
 #define LC_OFFSETS_H
@@ -23,6 +25,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lc_delivery.h"
+
+/* The at_least_once delivery mode. */
+extern const lc_delivery_ops_t lc_offsets_delivery;
+
 typedef struct lc_offsets lc_offsets_t;
 typedef struct lc_segment lc_segment_t;
 
@@ -30,7 +37,8 @@ typedef struct lc_segment lc_segment_t;
 typedef void (*lc_commit_result_fn)(void *ctx, rd_kafka_resp_err_t err);
 
 /* `consumer` NULL: bookkeeping only, commits are never sent (unit tests). Async commits go
- * out at most every commit_interval_ms (lc_offsets_tick). */
+ * out at most every commit_interval_ms (lc_offsets_tick). Never NULL; the caller owns the
+ * result (lc_offsets_free, before the consumer is destroyed: the result queue is its). */
 lc_offsets_t *lc_offsets_new(rd_kafka_t *consumer, const char *topic, int commit_interval_ms,
                              lc_commit_result_fn on_result, void *ctx);
 void lc_offsets_free(lc_offsets_t *o);
@@ -40,18 +48,19 @@ void lc_offsets_assign(lc_offsets_t *o, int32_t partition);
 void lc_offsets_forget(lc_offsets_t *o, int32_t partition);
 
 /* One more record of the current batch, about to be produced: returns its segment, to be
- * passed as the message opaque and given to lc_segment_done() exactly once. */
+ * passed as the message opaque and given to lc_offsets_segment_done() exactly once. */
 lc_segment_t *lc_offsets_add(lc_offsets_t *o, int32_t partition, int64_t offset);
 /* The batch is fully handed over: its segments only wait for their reports now. */
 void lc_offsets_end_batch(lc_offsets_t *o);
 /* A record's delivery report (or a produce() that failed: delivered = false). NULL: no-op. */
-void lc_segment_done(lc_segment_t *s, bool delivered);
+void lc_offsets_segment_done(lc_segment_t *s, bool delivered);
 
 /* No delivery report outstanding in these partitions (NULL: in any partition). */
 bool lc_offsets_idle(const lc_offsets_t *o, const rd_kafka_topic_partition_list_t *parts);
-/* Pops a partition's finished segments; returns the offset up to which every output is
- * acknowledged (the offset to commit), or -1 when none yet. */
-int64_t lc_offsets_committable(lc_offsets_t *o, int32_t partition);
+/* Pops (and frees) the partition's leading segments whose reports are all back without
+ * error, and returns the offset up to which every output is acknowledged: the offset to
+ * commit, or -1 when none yet. Calling it again without new reports returns the same. */
+int64_t lc_offsets_pop_finished(lc_offsets_t *o, int32_t partition);
 /* The offset the broker acknowledged as committed, or -1. */
 int64_t lc_offsets_committed(const lc_offsets_t *o, int32_t partition);
 

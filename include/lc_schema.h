@@ -1,5 +1,5 @@
 /*
- * lc_schema.h - the record schema: fields, their types and constraints (SPEC §2.1, §3),
+ * lc_schema.h - the record schema: fields, their types and constraints (CONTRACT §2.1, §3),
  * and the names of every reason code it can produce (bounded: they come from the schema,
  * never from record data, so they can label metrics).
  */
@@ -51,9 +51,11 @@ typedef enum lc_reason_kind {
 typedef struct lc_schema lc_schema_t;
 
 /* Compiles the field definitions (copies what it needs; defs may be freed afterwards).
- * Fails on a duplicate field name, an empty name, or a pattern that does not compile; the
- * message names the field and its config line. */
-lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, char *errstr, size_t errlen);
+ * Fails on a duplicate field name, an empty name, or a pattern that does not compile: then
+ * *bad_field (bad_field may be NULL) is the index of the field at fault, and the message
+ * names the field but not its line (the caller has defs[*bad_field].line). */
+lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, size_t *bad_field,
+                           char *errstr, size_t errlen);
 void lc_schema_free(lc_schema_t *s);
 
 size_t lc_schema_nfields(const lc_schema_t *s);
@@ -63,9 +65,9 @@ lc_field_type_t lc_schema_field_type(const lc_schema_t *s, size_t i);
 bool lc_schema_field_required(const lc_schema_t *s, size_t i);
 /* Index of the field named `name`, or -1. */
 int lc_schema_field_index(const lc_schema_t *s, const char *name);
-const char *lc_field_type_name(lc_field_type_t t);
+const char *lc_schema_type_name(lc_field_type_t t);
 /* Parses "string", "integer", ... Returns -1 for an unknown name. */
-int lc_field_type_parse(const char *name, lc_field_type_t *out);
+int lc_schema_type_parse(const char *name, lc_field_type_t *out);
 
 /*
  * Reason ids: a dense numbering of every reason code the schema can produce, for metrics
@@ -77,7 +79,7 @@ size_t lc_schema_reason_id(const lc_schema_t *s, lc_reason_kind_t kind, size_t f
 const char *lc_schema_reason_name(const lc_schema_t *s, size_t reason_id);
 
 /*
- * Checks one field's value (SPEC §2.1 order: type, empty, length, enum, pattern; missing and
+ * Checks one field's value (CONTRACT §2.1 order: type, empty, length, enum, pattern; missing and
  * null are decided by the caller). For strings, `val` is the DECODED value (may contain NUL);
  * for other JSON types, the raw token. `jtype` is an lc_json_type_t. Returns the failing
  * lc_reason_kind_t, or -1 when the value is acceptable. When the field is an integer and
@@ -95,15 +97,14 @@ int lc_schema_check_value(const lc_schema_t *s, size_t field, int jtype,
  * One thread at a time per matcher; it must not outlive the schema.
  */
 typedef struct lc_schema_matcher lc_schema_matcher_t;
-lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, size_t errlen);
+lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s);
 void lc_schema_matcher_free(lc_schema_matcher_t *m);
 int lc_schema_check_value_with(const lc_schema_t *s, lc_schema_matcher_t *m,
                                size_t field, int jtype, const char *val, size_t len,
                                int64_t *int_out);
 
-/* Type rules of SPEC §3, exposed for the unit tests and for the users loader. */
-bool lc_parse_int64_text(const char *s, size_t len, bool allow_json_number, int64_t *out);
-bool lc_valid_timestamp_string(const char *s, size_t len);
-bool lc_valid_decimal_string(const char *s, size_t len);
+/* Type rules of CONTRACT §3, exposed for the unit tests (integers: lc_text.h). */
+bool lc_schema_valid_timestamp(const char *s, size_t len);
+bool lc_schema_valid_decimal(const char *s, size_t len);
 
 #endif

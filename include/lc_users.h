@@ -1,15 +1,17 @@
 /*
- * lc_users.h - the users snapshot: an immutable account -> device(s) table (SPEC §2.2, §5).
+ * lc_users.h - the users snapshot: an immutable account -> device(s) table (CONTRACT §2.2, §5).
  *
  * Built once by a builder, then read concurrently without locks by any number of threads.
- * Integer keys live in an open-addressing table of 64-bit keys with 32-bit device ids
- * (devices interned once per snapshot), so 10 M users fit in about 16-24 bytes each.
+ * Integer keys live in an open-addressing table of 64-bit keys whose values are 1, 2 or 4
+ * bytes wide (the narrowest that holds this snapshot's device ids; devices are interned
+ * once per snapshot): 10 M users with a handful of devices take 2^24 slots of 9 bytes,
+ * about 15 bytes a user as lc_users_memory_bytes counts it (users.c has the layout).
  * String keys (when the key field is not an integer) use a separate table with an arena.
  * Devices are normalised once at load: surrounding ASCII white space removed and, when
  * case-insensitive, ASCII lower-cased. A lookup normalises the record's device the same way.
  *
  * Snapshots are reference counted so that a background refresh can replace the current one
- * while batches still hold the old one (see lc_refresh.h).
+ * while batches still hold the old one (see lc_users_source.h).
  */
 #ifndef LC_USERS_H
 #define LC_USERS_H
@@ -27,17 +29,20 @@ typedef enum lc_users_match {
     LC_USERS_MISMATCH,      /* the account exists, none of its devices is this one */
 } lc_users_match_t;
 
-/* int_keys: keys are parsed as integers (SPEC §2.2: "0684", "684" and 684 are one account).
- * expected_rows: a sizing hint (0 if unknown). Returns NULL only when out of memory. */
+/* int_keys: keys are parsed as integers (CONTRACT §2.2: "0684", "684" and 684 are one account).
+ * expected_rows: a sizing hint (0 if unknown; the table is sized for it at once, so it must
+ * be honest). Never NULL; the caller owns the builder until lc_users_builder_finish. */
 lc_users_builder_t *lc_users_builder_new(bool int_keys, bool case_insensitive, size_t expected_rows);
 
 /* Adds one row. Returns 0 when added (a repeated identical row is fine), 1 when skipped
- * because the key does not convert to an integer (counted), -1 when out of memory. */
+ * because the key does not convert to an integer (counted), -1 when the row does not fit
+ * a snapshot's limits (2^31 distinct devices or device-list entries, a key of 4 GiB). */
 int lc_users_builder_add(lc_users_builder_t *b, const char *key, size_t key_len,
                          const char *device, size_t device_len);
 
-/* Finishes the snapshot (refcount 1) and frees the builder. loaded_at_ms: wall-clock time of
- * the load from the source (kept through the snapshot file). NULL only when out of memory. */
+/* Finishes the snapshot (refcount 1, owned by the caller) and frees the builder.
+ * loaded_at_ms: wall-clock time of the load from the source (kept through the snapshot
+ * file). Never NULL. */
 lc_users_t *lc_users_builder_finish(lc_users_builder_t *b, int64_t loaded_at_ms);
 void lc_users_builder_free(lc_users_builder_t *b);   /* abandon a build */
 
@@ -63,7 +68,7 @@ void lc_users_unref(lc_users_t *u);   /* atomic; frees at zero; NULL is fine */
  */
 
 /* Adds one row whose key is already an integer (int_keys builders only: -1 otherwise).
- * Returns 0 when added (or repeated), -1 when out of memory. */
+ * Returns 0 when added (or repeated), -1 as lc_users_builder_add. */
 int lc_users_builder_add_int(lc_users_builder_t *b, int64_t key,
                              const char *device, size_t device_len);
 

@@ -1,5 +1,5 @@
 /*
- * classify.c - the pure classifier (SPEC §2, §4): one record's bytes in, a label, its reasons
+ * classify.c - the pure classifier (CONTRACT §2, §4): one record's bytes in, a label, its reasons
  * and the output record out. No I/O, no globals, no locks; one classifier per thread.
  *
  * Hot path, per record: one scan (lc_json_scan), a lookup of each schema field among the
@@ -11,7 +11,7 @@
  * in lc_classifier_new. Scratch buffers grow to the largest record seen and are reused, so
  * the steady state allocates nothing.
  *
- * Decisions the SPEC leaves open, made here (tests/unit/test_classify.c pins them down):
+ * Decisions the contract leaves open, made here (tests/unit/test_classify.c pins them down):
  *
  *  - A tombstone (absent value) is invalid_json with "raw":"" (there are no bytes to keep;
  *    an empty string is what an empty value would give too, and keeps one output shape).
@@ -21,25 +21,23 @@
  *    member) "original_" is prefixed again until the name is unique, so the output never has
  *    a duplicate key and no input member is lost.
  *  - Keys compare as integers when the users snapshot was built with integer keys (the
- *    pipeline builds it so exactly when the key field's schema type is integer, SPEC §2.2);
- *    asking the snapshot rather than the schema keeps the two in step even if they were
- *    wired differently. A key that does not convert, or an absent key (an optional or
+ *    configuration decides that once: when the key field's schema type is integer,
+ *    CONTRACT §2.2); asking the snapshot rather than the schema keeps the two in step even
+ *    if they were wired differently. A key that does not convert, or an absent key (an optional or
  *    unchecked key field), is an unknown account.
  *  - The device is the decoded value when the value field is a string, else its raw JSON
  *    text; an absent value field compares as "" (which matches no real device).
- *  - opts->max_record_bytes == 0 means the default, 1 MiB.
  */
 #include "lc_classify.h"
 
 #include "lc_json.h"
+#include "lc_text.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_MAX_RECORD_BYTES ((size_t)1 << 20)
-
-/* Refused records use these member names; output field names must differ from them. */
-static const char *const refused_payload_names[] = {"raw", "raw_base64", "raw_bytes"};
+/* Refused records use these member names (emit_refused); output field names must differ. */
+const char *const lc_classify_refused_names[] = {"raw", "raw_base64", "raw_bytes", NULL};
 
 static const char *const status_names[LC_STATUS__COUNT] = {
     [LC_STATUS_GOOD] = "good",
@@ -114,66 +112,13 @@ int lc_status_parse(const char *name, lc_status_t *out)
 /* Small helpers                                                                         */
 /* ------------------------------------------------------------------------------------ */
 
-static inline bool is_json_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF. */
-static bool utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        unsigned char lo = 0x80, hi = 0xBF;   /* allowed range of the second byte */
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 2;
-            if (c == 0xE0)
-                lo = 0xA0;                    /* overlong */
-            else if (c == 0xED)
-                hi = 0x9F;                    /* surrogates */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 3;
-            if (c == 0xF0)
-                lo = 0x90;                    /* overlong */
-            else if (c == 0xF4)
-                hi = 0x8F;                    /* above U+10FFFF */
-        } else {
-            return false;
-        }
-        if (len - i <= n || s[i + 1] < lo || s[i + 1] > hi)
-            return false;
-        for (size_t k = 2; k <= n; k++)
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-        i += n + 1;
-    }
-    return true;
-}
-
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* Grows the decode scratch to at least `need` bytes (never shrinks). */
 static void ensure_scratch(lc_classifier_t *c, size_t need)
 {
     if (need <= c->scratch_cap)
         return;
     lc_buf_t b = {c->scratch, 0, c->scratch_cap};
-    lc_buf_reserve(&b, need);   /* aborts on out of memory, like every lc_buf */
+    lc_buf_reserve(&b, need);
     c->scratch = b.data;
     c->scratch_cap = b.cap;
 }
@@ -325,7 +270,7 @@ static lc_users_match_t look_up_account(lc_classifier_t *c, const lc_users_t *us
 
     if (lc_users_int_keys(users)) {
         if (!key_int_ok &&
-            !lc_parse_int64_text(key, key_len, km->type == LC_JT_NUMBER, &key_int))
+            !lc_text_parse_int64(key, key_len, km->type == LC_JT_NUMBER, &key_int))
             return LC_USERS_UNKNOWN;
         return lc_users_check_int(users, key_int, dev, dev_len);
     }
@@ -388,7 +333,8 @@ static void append_classification(const lc_classifier_t *c, const lc_verdict_t *
     out->len = (size_t)(o - out->data);
 }
 
-/* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}. */
+/* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}.
+ * utf8_ok: the scanner found the whole input valid UTF-8 (lc_json_scan checks it). */
 static void emit_refused(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t kind,
                          const char *data, size_t len, bool utf8_ok, lc_buf_t *out)
 {
@@ -399,7 +345,7 @@ static void emit_refused(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t k
     lc_buf_putc(out, '{');
     if (kind == LC_R_TOO_LARGE) {
         lc_buf_printf(out, "\"raw_bytes\":%zu,", len);
-    } else if (utf8_ok && utf8_valid((const unsigned char *)data, len)) {
+    } else if (utf8_ok) {
         lc_buf_append(out, "\"raw\":", 6);
         lc_buf_json_string(out, data, len);
         lc_buf_putc(out, ',');
@@ -495,7 +441,7 @@ static void emit_object(lc_classifier_t *c, const lc_verdict_t *v,
                         const char *obj_start, const char *obj_end, lc_buf_t *out)
 {
     const char *body_end = obj_end - 1;     /* at the closing '}' */
-    while (body_end > obj_start + 1 && is_json_space(body_end[-1]))
+    while (body_end > obj_start + 1 && lc_json_is_space((unsigned char)body_end[-1]))
         body_end--;
     size_t nr = find_collisions(c, members, n);
     size_t body_len = (size_t)(body_end - obj_start);
@@ -567,25 +513,8 @@ void lc_classify(lc_classifier_t *c, const lc_users_t *users,
 /* Construction                                                                          */
 /* ------------------------------------------------------------------------------------ */
 
-static int check_output_names(const char *status, const char *reasons, char *errstr,
-                              size_t errlen)
-{
-    if (!status[0] || !reasons[0])
-        return lc_err(errstr, errlen, "output.status_field and output.reasons_field must "
-                                      "not be empty");
-    if (strcmp(status, reasons) == 0)
-        return lc_err(errstr, errlen, "output.status_field and output.reasons_field are "
-                                      "both '%s'", status);
-    for (size_t i = 0; i < LC_ARRAY_SIZE(refused_payload_names); i++)
-        if (strcmp(status, refused_payload_names[i]) == 0 ||
-            strcmp(reasons, refused_payload_names[i]) == 0)
-            return lc_err(errstr, errlen, "output field name '%s' is reserved for refused "
-                                          "records", refused_payload_names[i]);
-    return 0;
-}
-
 /* Formats the output pieces that never change: tails per label and reason strings. */
-static int format_output_pieces(lc_classifier_t *c)
+static void format_output_pieces(lc_classifier_t *c)
 {
     for (size_t s = 0; s < LC_STATUS__COUNT; s++) {
         lc_buf_t *t = &c->tail[s];
@@ -597,103 +526,62 @@ static int format_output_pieces(lc_classifier_t *c)
         lc_buf_append(t, ":[", 2);
     }
     size_t nr = lc_schema_nreasons(c->schema);
-    c->reason_off = calloc(nr ? nr : 1, sizeof(*c->reason_off));
-    c->reason_len = calloc(nr ? nr : 1, sizeof(*c->reason_len));
-    if (!c->reason_off || !c->reason_len)
-        return -1;
+    c->reason_off = lc_xcalloc(nr, sizeof(*c->reason_off));
+    c->reason_len = lc_xcalloc(nr, sizeof(*c->reason_len));
     for (size_t id = 0; id < nr; id++) {
         const char *name = lc_schema_reason_name(c->schema, id);
         c->reason_off[id] = c->reason_json.len;
         lc_buf_json_string(&c->reason_json, name, strlen(name));
         c->reason_len[id] = c->reason_json.len - c->reason_off[id];
     }
-    return 0;
 }
 
-static int copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
+static void copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
 {
-    c->key_field = dup_str(o->key_field ? o->key_field : "account_id");
-    c->value_field = dup_str(o->value_field ? o->value_field : "device");
-    c->status_field = dup_str(o->status_field ? o->status_field : "status");
-    c->reasons_field = dup_str(o->reasons_field ? o->reasons_field : "reasons");
-    if (!c->key_field || !c->value_field || !c->status_field || !c->reasons_field)
-        return -1;
+    c->key_field = lc_xstrdup(o->key_field);
+    c->value_field = lc_xstrdup(o->value_field);
+    c->status_field = lc_xstrdup(o->status_field);
+    c->reasons_field = lc_xstrdup(o->reasons_field);
     c->key_field_len = strlen(c->key_field);
     c->value_field_len = strlen(c->value_field);
     c->status_field_len = strlen(c->status_field);
     c->reasons_field_len = strlen(c->reasons_field);
     c->key_field_idx = lc_schema_field_index(c->schema, c->key_field);
     c->value_field_idx = lc_schema_field_index(c->schema, c->value_field);
-    return 0;
 }
 
-static int init_fields(lc_classifier_t *c)
+static void init_fields(lc_classifier_t *c)
 {
     c->nfields = lc_schema_nfields(c->schema);
-    size_t n = c->nfields ? c->nfields : 1;
-    c->fields = calloc(n, sizeof(*c->fields));
-    c->found = calloc(n, sizeof(*c->found));
-    c->reasons = calloc(c->nfields + 1, sizeof(*c->reasons));
-    if (!c->fields || !c->found || !c->reasons)
-        return -1;
+    c->fields = lc_xcalloc(c->nfields, sizeof(*c->fields));
+    c->found = lc_xcalloc(c->nfields, sizeof(*c->found));
+    c->reasons = lc_xcalloc(c->nfields + 1, sizeof(*c->reasons));
     for (size_t f = 0; f < c->nfields; f++) {
         c->fields[f].name = lc_schema_field_name(c->schema, f);
         c->fields[f].name_len = strlen(c->fields[f].name);
         c->fields[f].required = lc_schema_field_required(c->schema, f);
     }
-    return 0;
 }
 
-lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts, char *errstr, size_t errlen)
+lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts)
 {
-    if (!opts || !opts->schema) {
-        lc_err(errstr, errlen, "classifier: no schema");
-        return NULL;
-    }
-    if ((size_t)opts->unknown_account_status >= LC_STATUS__COUNT) {
-        lc_err(errstr, errlen, "classifier: bad unknown_account status");
-        return NULL;
-    }
-    lc_classifier_t *c = calloc(1, sizeof(*c));
-    if (!c) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
+    lc_classifier_t *c = lc_xcalloc(1, sizeof(*c));
     c->schema = opts->schema;
     c->unknown_account_status = opts->unknown_account_status;
-    c->max_record_bytes = opts->max_record_bytes ? opts->max_record_bytes
-                                                 : DEFAULT_MAX_RECORD_BYTES;
-    if (copy_names(c, opts) < 0 || init_fields(c) < 0 || format_output_pieces(c) < 0) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
-    if (check_output_names(c->status_field, c->reasons_field, errstr, errlen) < 0)
-        goto fail;
-    if (!c->key_field[0] || !c->value_field[0]) {
-        lc_err(errstr, errlen, "users.key_field and users.value_field must not be empty");
-        goto fail;
-    }
-    c->matcher = lc_schema_matcher_new(c->schema, errstr, errlen);
-    if (!c->matcher)
-        goto fail;
+    c->max_record_bytes = opts->max_record_bytes;
+    copy_names(c, opts);
+    init_fields(c);
+    format_output_pieces(c);
+    c->matcher = lc_schema_matcher_new(c->schema);
     c->scanner = lc_json_scanner_new();
-    if (!c->scanner) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
     return c;
-
-fail:
-    lc_classifier_free(c);
-    return NULL;
 }
 
 void lc_classifier_free(lc_classifier_t *c)
 {
     if (!c)
         return;
-    if (c->scanner)
-        lc_json_scanner_free(c->scanner);
+    lc_json_scanner_free(c->scanner);
     lc_schema_matcher_free(c->matcher);
     free(c->key_field);
     free(c->value_field);

@@ -1,6 +1,7 @@
-/* common.c - error helper, growable buffer, clocks. */
+/* common.c - error helper, allocation wrappers, growable buffer, clocks. */
 #include "lc_common.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,57 @@ int lc_err(char *errstr, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+/* ---- memory ------------------------------------------------------------------------- */
+
+void lc_oom(void)
+{
+    fprintf(stderr, "%s: out of memory\n", program_invocation_short_name);
+    abort();
+}
+
+void *lc_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        lc_oom();
+    return p;
+}
+
+void *lc_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        lc_oom();
+    return p;
+}
+
+void *lc_xrealloc(void *p, size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        lc_oom();
+    size_t bytes = n * size;
+    void *q = realloc(p, bytes ? bytes : 1);
+    if (!q)
+        lc_oom();
+    return q;
+}
+
+char *lc_xmemdup(const void *p, size_t n)
+{
+    char *q = lc_xmalloc(n + 1);
+    if (n)
+        memcpy(q, p, n);
+    q[n] = '\0';
+    return q;
+}
+
+char *lc_xstrdup(const char *s)
+{
+    return lc_xmemdup(s, strlen(s));
+}
+
+/* ---- buffers ------------------------------------------------------------------------ */
+
 void lc_buf_reserve(lc_buf_t *b, size_t extra)
 {
     if (b->len + extra <= b->cap)
@@ -24,12 +76,7 @@ void lc_buf_reserve(lc_buf_t *b, size_t extra)
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->len + extra)
         cap *= 2;
-    char *p = realloc(b->data, cap);
-    if (!p) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
-    b->data = p;
+    b->data = lc_xrealloc(b->data, cap, 1);
     b->cap = cap;
 }
 

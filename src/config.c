@@ -1,21 +1,22 @@
 /*
- * config.c - the configuration file: the table of keys, and loading a file with it (parsing,
- * defaults, validation, ${ENV} substitution, the password file). The `schema:` section is in
- * config_schema.c; `--check-config`'s dump (lc_config_dump) and `--help`'s table of keys
- * (lc_config_describe) are in config_dump.c; what the three share is in config_internal.h.
+ * config.c - the configuration: the table of keys, setting one value of it (types, ranges,
+ * choices, identifiers), defaults, loading a file (the YAML walk is config_yaml.c, the
+ * `schema:` list config_schema.c, the rules across keys config_rules.c), the options derived
+ * from several keys, and freeing. `--check-config`'s dump (lc_config_dump) and `--help`'s
+ * table of keys (lc_config_describe) are in config_dump.c; what they share is in
+ * config_internal.h.
  *
- * The YAML file is read with libyaml's document API, so every node keeps its line. The tree
- * is walked with dotted names ("batch.max_records"); YAML nesting and dots in a key are the
- * same thing ("batch: {max_records: 1}" == "batch.max_records: 1"). Each name is looked up
- * in cfg_keys[]: a name that is a proper prefix of table names is a section (a mapping), a
- * name in the table is a value, anything else is an unknown key. kafka.consumer /
- * kafka.producer are free-form maps passed through to librdkafka. `schema` is a list of field
- * maps whose attributes come from a second small table, cfg_attrs[] (config_schema.c).
+ * Each key's row names where its value goes: a field of one module's option struct inside
+ * lc_config_t. Names are dotted ("batch.max_records"): a name that is a proper prefix of
+ * table names is a section (a mapping); kafka.consumer / kafka.producer are free-form maps
+ * passed through to librdkafka.
  *
  * Every error is "FILE:LINE: message". Values that may be secret are never echoed in a
- * message. Memory: like lc_buf_t, allocation failure aborts (see lc_common.h).
+ * message. Memory: allocation failure aborts (lc_common.h).
  */
 #include "config_internal.h"
+
+#include "lc_text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -25,30 +26,30 @@
 #include <strings.h>
 
 #define CONFIG_MAX_BYTES (16u << 20)     /* a configuration file larger than this is refused */
-#define PASSWORD_MAX_BYTES (64u << 10)   /* same for mysql.password_file */
+#define IDENT_MAX 64                     /* MySQL refuses longer table and column names */
 
-/* Enum fields of lc_config_t are written through an int lvalue. */
+/* Enum fields of the options are written through an int lvalue. */
 _Static_assert(sizeof(lc_delivery_t) == sizeof(int), "lc_delivery_t must be int-sized");
 _Static_assert(sizeof(lc_status_t) == sizeof(int), "lc_status_t must be int-sized");
+_Static_assert(sizeof(lc_mysql_ssl_mode_t) == sizeof(int), "lc_mysql_ssl_mode_t must be int-sized");
+_Static_assert(sizeof(lc_log_level_t) == sizeof(int), "lc_log_level_t must be int-sized");
 
 /* ------------------------------------------------------------------------------------ */
 /* The table of keys                                                                      */
 
-static const char *const delivery_choices[] = {"at_least_once", "exactly_once", NULL};
-static const int delivery_values[] = {LC_DELIVERY_AT_LEAST_ONCE, LC_DELIVERY_EXACTLY_ONCE};
-static const char *const ssl_mode_choices[] = {"disabled", "preferred", "required",
-                                               "verify_ca", "verify_identity", NULL};
+/* Choices listed in the order --help shows them, when that is not the enum's order. */
 static const char *const unknown_choices[] = {"suspicious", "good", "bad", NULL};
 static const int unknown_values[] = {LC_STATUS_SUSPICIOUS, LC_STATUS_GOOD, LC_STATUS_BAD};
-static const char *const level_choices[] = {"error", "warn", "info", "debug", NULL};
 
+/* Each key's value goes where the module that uses it reads it: an offset into lc_config_t
+ * (usually inside one of its option structs). */
 #define OFF(field) offsetof(lc_config_t, field)
 #define STR(n, f, d, fl, ds) \
     {.name = n, .kind = K_STRING, .def = d, .flags = fl, .off = OFF(f), .desc = ds}
 #define INT(n, f, d, lo, hi, ds) \
     {.name = n, .kind = K_INT, .def = d, .min = lo, .max = hi, .off = OFF(f), .desc = ds}
-#define LONG(n, f, d, lo, hi, ds) \
-    {.name = n, .kind = K_LONG, .def = d, .min = lo, .max = hi, .off = OFF(f), .desc = ds}
+#define SIZE(n, f, d, lo, hi, ds) \
+    {.name = n, .kind = K_SIZE, .def = d, .min = lo, .max = hi, .off = OFF(f), .desc = ds}
 #define BOOL(n, f, d, ds) {.name = n, .kind = K_BOOL, .def = d, .off = OFF(f), .desc = ds}
 #define ENUM(n, f, d, ch, vals, ds) \
     {.name = n, .kind = K_ENUM, .def = d, .choices = ch, .values = vals, .off = OFF(f), .desc = ds}
@@ -56,91 +57,90 @@ static const char *const level_choices[] = {"error", "warn", "info", "debug", NU
     {.name = n, .kind = K_PROPS, .off = OFF(f), .count_off = OFF(cnt), .desc = ds}
 
 /* Keys of one section stay together: the dump opens each section once. */
-const key_def_t cfg_keys[] = {
-    STR("kafka.brokers", kafka_brokers, "127.0.0.1:9092", F_NONEMPTY,
+const key_def_t lc_config_keys[] = {
+    STR("kafka.brokers", kafka.brokers, "127.0.0.1:9092", F_NONEMPTY,
         "Bootstrap brokers, comma-separated host:port."),
-    STR("kafka.group_id", kafka_group_id, "logclassify", F_NONEMPTY,
+    STR("kafka.group_id", kafka.group_id, "logclassify", F_NONEMPTY,
         "Consumer group; instances with the same group share the input partitions."),
-    STR("kafka.input_topic", kafka_input_topic, "server-logs", F_NONEMPTY,
+    STR("kafka.input_topic", kafka.input_topic, "server-logs", F_NONEMPTY,
         "Topic the JSON log records are read from."),
-    STR("kafka.output_topic", kafka_output_topic, "server-logs-status", F_NONEMPTY,
+    STR("kafka.output_topic", kafka.output_topic, "server-logs-status", F_NONEMPTY,
         "Topic the classified records are written to."),
-    STR("kafka.transactional_id", kafka_transactional_id, "logclassify-1", F_NONEMPTY,
+    STR("kafka.transactional_id", kafka.transactional_id, "logclassify-1", F_NONEMPTY,
         "Transactional id for delivery exactly_once; unique per instance."),
-    INT("kafka.startup_timeout_s", kafka_startup_timeout_s, "30", 1, 3600,
+    INT("kafka.startup_timeout_s", kafka.startup_timeout_s, "30", 1, 3600,
         "Seconds to wait for the brokers at start before exiting with status 3."),
-    PROPS("kafka.consumer", consumer_props, n_consumer_props,
+    PROPS("kafka.consumer", kafka.consumer_props, kafka.n_consumer_props,
           "librdkafka consumer properties, passed through unchanged (TLS, SASL, tuning)."),
-    PROPS("kafka.producer", producer_props, n_producer_props,
+    PROPS("kafka.producer", kafka.producer_props, kafka.n_producer_props,
           "librdkafka producer properties, passed through unchanged (TLS, SASL, tuning)."),
-    ENUM("delivery", delivery, "at_least_once", delivery_choices, delivery_values,
+    ENUM("delivery", pipeline.delivery, "at_least_once", lc_delivery_names, NULL,
          "at_least_once: commit after the outputs are acknowledged; exactly_once: one "
          "Kafka transaction per batch."),
-    INT("batch.max_records", batch_max_records, "10000", 1, 1000000,
+    INT("batch.max_records", pipeline.batch_max_records, "10000", 1, 1000000,
         "Most records in one micro-batch."),
-    INT("batch.max_wait_ms", batch_max_wait_ms, "50", 0, 60000,
+    INT("batch.max_wait_ms", pipeline.batch_max_wait_ms, "50", 0, 60000,
         "Longest wait for a micro-batch to fill, in milliseconds."),
-    INT("batch.commit_interval_ms", batch_commit_interval_ms, "100", 0, 60000,
+    INT("batch.commit_interval_ms", pipeline.commit_interval_ms, "100", 0, 60000,
         "at_least_once: commit acknowledged offsets at most this often, in milliseconds "
         "(0 = after every batch)."),
-    LONG("input.max_record_bytes", input_max_record_bytes, "1048576", 1, 104857600,
+    SIZE("input.max_record_bytes", classify.max_record_bytes, "1048576", 1, 104857600,
          "Longer records are labelled bad (too_large) without being parsed."),
-    STR("output.status_field", output_status_field, "status", F_NONEMPTY,
+    STR("output.status_field", classify.status_field, "status", F_NONEMPTY,
         "Member added to each output record for the label."),
-    STR("output.reasons_field", output_reasons_field, "reasons", F_NONEMPTY,
+    STR("output.reasons_field", classify.reasons_field, "reasons", F_NONEMPTY,
         "Member added to each output record for the reason codes (differs from status_field)."),
-    STR("mysql.host", mysql_host, "127.0.0.1", 0, "MySQL/MariaDB host name or address."),
-    INT("mysql.port", mysql_port, "3306", 1, 65535, "MySQL/MariaDB TCP port."),
-    STR("mysql.socket", mysql_socket, "", 0,
+    STR("mysql.host", mysql.host, "127.0.0.1", 0, "MySQL/MariaDB host name or address."),
+    INT("mysql.port", mysql.port, "3306", 1, 65535, "MySQL/MariaDB TCP port."),
+    STR("mysql.socket", mysql.socket, "", 0,
         "Unix socket path; when set it is used instead of host and port."),
-    STR("mysql.user", mysql_user, "logclassify", F_NONEMPTY, "MySQL user name."),
+    STR("mysql.user", mysql.user, "logclassify", F_NONEMPTY, "MySQL user name."),
     {.name = "mysql.password", .kind = K_STRING, .def = "", .flags = F_SECRET,
-     .off = OFF(mysql_password), .desc = "MySQL password (secret: masked, never logged)."},
-    STR("mysql.password_file", mysql_password_file, "", 0,
+     .off = OFF(mysql.password), .desc = "MySQL password (secret: masked, never logged)."},
+    STR("mysql.password_file", password_file, "", 0,
         "File holding the password (trailing newline dropped); excludes mysql.password."),
-    STR("mysql.database", mysql_database, "dim_users", F_NONEMPTY,
+    STR("mysql.database", mysql.database, "dim_users", F_NONEMPTY,
         "Database that holds the users table."),
-    ENUM("mysql.ssl_mode", mysql_ssl_mode, "preferred", ssl_mode_choices, NULL,
+    ENUM("mysql.ssl_mode", mysql.ssl_mode, "preferred", lc_mysql_ssl_mode_names, NULL,
          "TLS to MySQL."),
-    STR("mysql.ssl_ca", mysql_ssl_ca, "", 0,
+    STR("mysql.ssl_ca", mysql.ssl_ca, "", 0,
         "CA certificate file (PEM) for verify_ca and verify_identity."),
-    INT("mysql.connect_timeout_s", mysql_connect_timeout_s, "5", 1, 300,
+    INT("mysql.connect_timeout_s", mysql.connect_timeout_s, "5", 1, 300,
         "Seconds to wait for one connection attempt."),
-    STR("users.table", users_table, "users", F_IDENT, "Users table ([A-Za-z0-9_]+)."),
-    STR("users.key_column", users_key_column, "account_no", F_IDENT,
+    STR("users.table", mysql.table, "users", F_IDENT, "Users table ([A-Za-z0-9_]+)."),
+    STR("users.key_column", mysql.key_column, "account_no", F_IDENT,
         "Column holding the account ([A-Za-z0-9_]+)."),
-    STR("users.value_column", users_value_column, "user_device", F_IDENT,
+    STR("users.value_column", mysql.value_column, "user_device", F_IDENT,
         "Column holding the device ([A-Za-z0-9_]+)."),
-    STR("users.key_field", users_key_field, "account_id", F_NONEMPTY,
+    STR("users.key_field", classify.key_field, "account_id", F_NONEMPTY,
         "Record field looked up in key_column."),
-    STR("users.value_field", users_value_field, "device", F_NONEMPTY,
+    STR("users.value_field", classify.value_field, "device", F_NONEMPTY,
         "Record field compared with value_column."),
-    INT("users.refresh_interval_s", users_refresh_interval_s, "60", 1, 86400,
+    INT("users.refresh_interval_s", users.refresh_interval_s, "60", 1, 86400,
         "Seconds between background reloads of the users table."),
-    INT("users.startup_timeout_s", users_startup_timeout_s, "60", 0, 3600,
+    INT("users.startup_timeout_s", users.startup_timeout_s, "60", 0, 3600,
         "Seconds to wait for MySQL at start before exiting with status 3."),
-    STR("users.snapshot_path", users_snapshot_path, "", 0,
+    STR("users.snapshot_path", users.snapshot_path, "", 0,
         "Snapshot file written after every load, used when MySQL is down at start (\"\" = off)."),
-    ENUM("users.unknown_account", users_unknown_account, "suspicious", unknown_choices,
+    ENUM("users.unknown_account", classify.unknown_account_status, "suspicious", unknown_choices,
          unknown_values, "Label of a record whose account is not in the users table."),
-    BOOL("users.case_insensitive", users_case_insensitive, "true",
+    BOOL("users.case_insensitive", users.case_insensitive, "true",
          "Compare devices ignoring ASCII case."),
     STR("metrics.listen", metrics_listen, "127.0.0.1:9108", F_HOSTPORT,
         "host:port of the /metrics and /healthz endpoint (\"\" = off)."),
-    ENUM("log.level", log_level, "info", level_choices, NULL, "Least severe level logged."),
-    INT("log.stats_interval_s", log_stats_interval_s, "10", 0, 3600,
+    ENUM("log.level", log_level, "info", lc_log_level_names, NULL, "Least severe level logged."),
+    INT("log.stats_interval_s", stats_interval_s, "10", 0, 3600,
         "Seconds between statistics log lines (0 = off)."),
     {.name = "schema", .kind = K_SCHEMA, .off = OFF(fields), .count_off = OFF(nfields),
      .desc = "Record fields and their checks; without it the default schema applies."},
 };
 
-_Static_assert(LC_ARRAY_SIZE(cfg_keys) == CFG_NKEYS,
-               "CFG_NKEYS in config_internal.h must be the number of keys");
+const size_t lc_config_nkeys = LC_ARRAY_SIZE(lc_config_keys);
 
 /* ------------------------------------------------------------------------------------ */
 /* Small helpers                                                                          */
 
-int cfg_fail(ctx_t *x, int line, const char *fmt, ...)
+int lc_config_fail(ctx_t *x, int line, const char *fmt, ...)
 {
     char msg[768];
     va_list ap;
@@ -157,21 +157,21 @@ static void *field_ptr(lc_config_t *c, size_t off)
     return (char *)c + off;
 }
 
-static int key_index(const char *name)
+const key_def_t *lc_config_find_key(const char *name)
 {
-    for (size_t i = 0; i < CFG_NKEYS; i++)
-        if (strcmp(cfg_keys[i].name, name) == 0)
-            return (int)i;
-    return -1;
+    for (size_t i = 0; i < lc_config_nkeys; i++)
+        if (strcmp(lc_config_keys[i].name, name) == 0)
+            return &lc_config_keys[i];
+    return NULL;
 }
 
-int cfg_key_line(const ctx_t *x, const char *name)
+int lc_config_key_line(const ctx_t *x, const char *name)
 {
-    int i = key_index(name);
-    return i < 0 ? 0 : x->set_line[i];
+    const key_def_t *k = lc_config_find_key(name);
+    return k ? x->set_line[k - lc_config_keys] : 0;
 }
 
-void cfg_join_choices(const char *const *ch, char *buf, size_t n)
+void lc_config_join_choices(const char *const *ch, char *buf, size_t n)
 {
     size_t used = 0;
     buf[0] = '\0';
@@ -183,25 +183,29 @@ void cfg_join_choices(const char *const *ch, char *buf, size_t n)
     }
 }
 
-int cfg_parse_ll(const char *s, long long *out)
+int lc_config_parse_ll(const char *s, long long *out)
 {
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    if (!*p)
+    bool neg = *s == '-';
+    const char *p = s + (*s == '+' || *s == '-');
+    size_t n = strlen(p);
+    if (n == 0 || strspn(p, "0123456789") != n)
         return -1;
-    for (const char *q = p; *q; q++)
-        if (*q < '0' || *q > '9')
-            return -1;
-    errno = 0;
-    long long v = strtoll(s, NULL, 10);
-    if (errno == ERANGE)
+    while (n > 1 && *p == '0') {   /* any number of leading zeros */
+        p++;
+        n--;
+    }
+    char digits[24];
+    if (n > 19)
+        return 1;
+    snprintf(digits, sizeof(digits), "%s%s", neg ? "-" : "", p);
+    int64_t v;
+    if (!lc_text_parse_int64(digits, strlen(digits), false, &v))
         return 1;
     *out = v;
     return 0;
 }
 
-int cfg_parse_bool(const char *s, bool *out)
+int lc_config_parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "yes", "on"};
     static const char *const no[] = {"false", "no", "off"};
@@ -216,16 +220,6 @@ int cfg_parse_bool(const char *s, bool *out)
         }
     }
     return -1;
-}
-
-static bool is_identifier(const char *s)
-{
-    if (!*s)
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return false;
-    return true;
 }
 
 /* "host:port", "[v6addr]:port"; port 1..65535. */
@@ -246,14 +240,12 @@ static bool is_hostport(const char *s)
                 return false;
     }
     long long port;
-    if (colon[1] == '+' || colon[1] == '-' || cfg_parse_ll(colon + 1, &port) != 0)
+    if (colon[1] == '+' || colon[1] == '-' || lc_config_parse_ll(colon + 1, &port) != 0)
         return false;
     return port >= 1 && port <= 65535;
 }
 
-/* Reads a whole file (at most max bytes) into a NUL-terminated buffer. Returns 0, or an
- * errno value (EFBIG when too large). */
-static int slurp(const char *path, size_t max, char **out, size_t *len)
+int lc_config_read_file(const char *path, size_t max, char **out, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -283,148 +275,38 @@ static int slurp(const char *path, size_t max, char **out, size_t *len)
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* YAML nodes                                                                             */
-
-static bool is_null(const yaml_node_t *n);
-
-const char *cfg_kind_word(const yaml_node_t *n)
-{
-    if (is_null(n))
-        return "nothing";
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a scalar";
-    case YAML_MAPPING_NODE: return "a mapping";
-    case YAML_SEQUENCE_NODE: return "a list";
-    default: return "nothing";
-    }
-}
-
-/* A plain empty, "~" or "null" scalar: YAML's null. */
-static bool is_null(const yaml_node_t *n)
-{
-    if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-        return false;
-    const char *s = text_of(n);
-    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") ||
-           !strcmp(s, "NULL");
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Environment substitution: ${NAME} and ${NAME:-default}                                 */
-
-static bool is_env_name(const char *s, size_t n)
-{
-    if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-        return false;
-    for (size_t i = 1; i < n; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
-            return false;
-    return true;
-}
-
-/* Appends the value of one reference; `in` .. `end` is what stands between "${" and "}". */
-static int subst_one(ctx_t *x, const char *label, int line, const char *in, const char *end,
-                     lc_buf_t *b)
-{
-    const char *sep = NULL;
-    for (const char *p = in; p + 1 < end; p++) {
-        if (p[0] == ':' && p[1] == '-') {
-            sep = p;
-            break;
-        }
-    }
-    size_t nlen = (size_t)((sep ? sep : end) - in);
-    if (!is_env_name(in, nlen))
-        return cfg_fail(x, line, "%s: bad variable reference (write ${NAME} or ${NAME:-default})",
-                        label);
-    char name[256];
-    if (nlen >= sizeof(name))
-        return cfg_fail(x, line, "%s: variable name too long", label);
-    memcpy(name, in, nlen);
-    name[nlen] = '\0';
-    const char *val = getenv(name);
-    if (sep && (!val || !*val)) {
-        lc_buf_append(b, sep + 2, (size_t)(end - sep - 2));
-        return 0;
-    }
-    if (!val)
-        return cfg_fail(x, line, "%s: ${%s} is not set", label, name);
-    lc_buf_puts(b, val);
-    return 0;
-}
-
-/* Expands every reference in s into a new string (*out, caller frees). "$" not followed by
- * "{" is literal, so "$$" is two dollars. The result is not expanded again. */
-static int expand_env(ctx_t *x, const char *label, const char *s, int line, char **out)
-{
-    lc_buf_t b = {0};
-    const char *p = s;
-    for (;;) {
-        const char *d = strstr(p, "${");
-        if (!d) {
-            lc_buf_puts(&b, p);
-            break;
-        }
-        lc_buf_append(&b, p, (size_t)(d - p));
-        const char *end = strchr(d + 2, '}');
-        if (!end) {
-            lc_buf_free(&b);
-            return cfg_fail(x, line, "%s: unterminated '${' (write ${NAME} or ${NAME:-default})",
-                            label);
-        }
-        if (subst_one(x, label, line, d + 2, end, &b) < 0) {
-            lc_buf_free(&b);
-            return -1;
-        }
-        p = end + 1;
-    }
-    lc_buf_putc(&b, '\0');
-    *out = b.data;
-    return 0;
-}
-
-int cfg_scalar_value(ctx_t *x, const char *label, const yaml_node_t *vn, int kline,
-                     char **out)
-{
-    if (vn->type != YAML_SCALAR_NODE)
-        return cfg_fail(x, kline, "%s: expected a single value, got %s", label, cfg_kind_word(vn));
-    if (is_null(vn)) {
-        *out = xstrdup("");
-        return 0;
-    }
-    if (strlen(text_of(vn)) != vn->data.scalar.length)
-        return cfg_fail(x, line_of(vn), "%s: the value contains a NUL character", label);
-    return expand_env(x, label, text_of(vn), line_of(vn), out);
-}
-
-/* ------------------------------------------------------------------------------------ */
 /* Setting one value of the table                                                         */
 
 static int check_string(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     if ((k->flags & (F_NONEMPTY | F_IDENT)) && !*v)
-        return cfg_fail(x, line, "%s: must not be empty", k->name);
-    if ((k->flags & F_IDENT) && !is_identifier(v))
-        return cfg_fail(x, line, "%s: '%s' is not a valid identifier (letters, digits and _ only)",
-                        k->name, v);
+        return lc_config_fail(x, line, "%s: must not be empty", k->name);
+    if ((k->flags & F_IDENT) && !lc_text_is_identifier(v))
+        return lc_config_fail(x, line,
+                              "%s: '%s' is not a valid identifier (letters, digits and _ only)",
+                              k->name, v);
+    if ((k->flags & F_IDENT) && strlen(v) > IDENT_MAX)
+        return lc_config_fail(x, line, "%s: '%s' is longer than %d characters (MySQL's limit)",
+                              k->name, v, IDENT_MAX);
     if ((k->flags & F_HOSTPORT) && *v && !is_hostport(v))
-        return cfg_fail(x, line, "%s: expected host:port (port 1..65535) or \"\", got '%s'",
-                        k->name, v);
+        return lc_config_fail(x, line, "%s: expected host:port (port 1..65535) or \"\", got '%s'",
+                              k->name, v);
     return 0;
 }
 
 static int set_number(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     long long n = 0;
-    int rc = cfg_parse_ll(v, &n);
+    int rc = lc_config_parse_ll(v, &n);
     if (rc < 0)
-        return cfg_fail(x, line, "%s: expected an integer, got '%s'", k->name, v);
+        return lc_config_fail(x, line, "%s: expected an integer, got '%s'", k->name, v);
     if (rc > 0 || n < k->min || n > k->max)
-        return cfg_fail(x, line, "%s: %s is out of range (%lld..%lld)", k->name, v, k->min, k->max);
+        return lc_config_fail(x, line, "%s: %s is out of range (%lld..%lld)", k->name, v, k->min,
+                              k->max);
     if (k->kind == K_INT)
         *(int *)field_ptr(x->c, k->off) = (int)n;
     else
-        *(long long *)field_ptr(x->c, k->off) = n;
+        *(size_t *)field_ptr(x->c, k->off) = (size_t)n;
     return 0;
 }
 
@@ -433,61 +315,56 @@ static int set_enum(ctx_t *x, const key_def_t *k, const char *v, int line)
     for (size_t i = 0; k->choices[i]; i++) {
         if (strcasecmp(v, k->choices[i]) != 0)
             continue;
-        if (k->values) {
-            *(int *)field_ptr(x->c, k->off) = k->values[i];
-        } else {
-            char **p = field_ptr(x->c, k->off);
-            free(*p);
-            *p = xstrdup(k->choices[i]);
-        }
+        *(int *)field_ptr(x->c, k->off) = k->values ? k->values[i] : (int)i;
         return 0;
     }
     char list[256];
-    cfg_join_choices(k->choices, list, sizeof(list));
-    return cfg_fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
+    lc_config_join_choices(k->choices, list, sizeof(list));
+    return lc_config_fail(x, line, "%s: expected one of %s, got '%s'", k->name, list, v);
 }
 
-/* Sets a scalar key from its text (a default or a file value); v is copied. */
-static int set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
+int lc_config_set_scalar(ctx_t *x, const key_def_t *k, const char *v, int line)
 {
     switch (k->kind) {
     case K_STRING: {
         if (check_string(x, k, v, line) < 0)
             return -1;
-        char **p = field_ptr(x->c, k->off);
-        free(*p);
-        *p = xstrdup(v);
+        const char **p = field_ptr(x->c, k->off);
+        free((char *)*p);
+        *p = lc_xstrdup(v);
         return 0;
     }
     case K_INT:
-    case K_LONG:
+    case K_SIZE:
         return set_number(x, k, v, line);
     case K_BOOL: {
         bool b;
-        if (cfg_parse_bool(v, &b) < 0)
-            return cfg_fail(x, line, "%s: expected true or false, got '%s'", k->name, v);
+        if (lc_config_parse_bool(v, &b) < 0)
+            return lc_config_fail(x, line, "%s: expected true or false, got '%s'", k->name, v);
         *(bool *)field_ptr(x->c, k->off) = b;
         return 0;
     }
     case K_ENUM:
         return set_enum(x, k, v, line);
     default:
-        return cfg_fail(x, line, "%s: not a single value", k->name);
+        return lc_config_fail(x, line, "%s: not a single value", k->name);
     }
 }
 
 static int apply_defaults(ctx_t *x)
 {
-    for (size_t i = 0; i < CFG_NKEYS; i++)
-        if (cfg_keys[i].def && set_scalar(x, &cfg_keys[i], cfg_keys[i].def, 0) < 0)
+    for (size_t i = 0; i < lc_config_nkeys; i++) {
+        const key_def_t *k = &lc_config_keys[i];
+        if (k->def && lc_config_set_scalar(x, k, k->def, 0) < 0)
             return -1;
+    }
     return 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* Pass-through properties                                                                */
 
-static lc_kv_t *props_find(lc_kv_t *kv, size_t n, const char *key)
+static const lc_kafka_prop_t *props_find(const lc_kafka_prop_t *kv, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(kv[i].key, key) == 0)
@@ -495,326 +372,78 @@ static lc_kv_t *props_find(lc_kv_t *kv, size_t n, const char *key)
     return NULL;
 }
 
-/* Adds kafka.consumer.<pkey> (or producer); the value must be a scalar. */
-static int add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_node_t *kn,
-                    const yaml_node_t *vn)
+int lc_config_add_prop(ctx_t *x, const key_def_t *k, const char *pkey, const yaml_node_t *kn,
+                       const yaml_node_t *vn)
 {
-    lc_kv_t **arr = field_ptr(x->c, k->off);
+    const lc_kafka_prop_t **arr = field_ptr(x->c, k->off);
     size_t *n = field_ptr(x->c, k->count_off);
     char label[320];
     snprintf(label, sizeof(label), "%s.%s", k->name, pkey);
     if (!*pkey)
-        return cfg_fail(x, line_of(kn), "%s: empty property name", k->name);
-    const lc_kv_t *old = props_find(*arr, *n, pkey);
+        return lc_config_fail(x, line_of(kn), "%s: empty property name", k->name);
+    const lc_kafka_prop_t *old = props_find(*arr, *n, pkey);
     if (old)
-        return cfg_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label, old->line);
+        return lc_config_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", label,
+                              old->line);
     char *v;
-    if (cfg_scalar_value(x, label, vn, line_of(kn), &v) < 0)
+    if (lc_config_yaml_scalar(x, label, vn, line_of(kn), &v) < 0)
         return -1;
-    lc_kv_t *grown = realloc(*arr, (*n + 1) * sizeof(**arr));
-    if (!grown) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
+    lc_kafka_prop_t *grown = lc_xrealloc((void *)*arr, *n + 1, sizeof(**arr));
+    grown[*n] = (lc_kafka_prop_t){.key = lc_xstrdup(pkey), .value = v, .line = line_of(kn)};
     *arr = grown;
-    grown[*n] = (lc_kv_t){.key = xstrdup(pkey), .value = v, .line = line_of(kn)};
     (*n)++;
     return 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
-/* Walking mappings                                                                       */
+/* After the file: the rules across keys, the schema, the options derived from both      */
 
-int cfg_check_key(ctx_t *x, const yaml_node_t *map, const yaml_node_pair_t *pr,
-                  const char *prefix)
+/* Whether users.key_field is an integer field: decided once, here (CONTRACT §2.2). */
+static bool key_field_is_integer(const lc_config_t *c)
 {
-    const yaml_node_t *kn = node_at(x, pr->key);
-    if (kn->type != YAML_SCALAR_NODE)
-        return cfg_fail(x, line_of(kn), "%s%skeys must be scalars, got %s", prefix,
-                        *prefix ? ": " : "", cfg_kind_word(kn));
-    for (const yaml_node_pair_t *q = map->data.mapping.pairs.start; q < pr; q++) {
-        const yaml_node_t *qn = node_at(x, q->key);
-        if (qn->type == YAML_SCALAR_NODE && strcmp(text_of(qn), text_of(kn)) == 0)
-            return cfg_fail(x, line_of(kn), "duplicate key '%s%s%s' (first at line %d)", prefix,
-                            *prefix ? "." : "", text_of(kn), line_of(qn));
-    }
-    return 0;
+    int i = lc_schema_field_index(c->schema, c->classify.key_field);
+    return i >= 0 && lc_schema_field_type(c->schema, (size_t)i) == LC_FT_INTEGER;
 }
 
-static const key_def_t *find_key(const char *full)
+/* Fills the option fields that come from other keys. */
+static void derive_options(lc_config_t *c)
 {
-    int i = key_index(full);
-    return i < 0 ? NULL : &cfg_keys[i];
-}
-
-/* True when some key is below `full` ("" is the top level). */
-static bool is_section(const char *full)
-{
-    size_t n = strlen(full);
-    if (n == 0)
-        return true;
-    for (size_t i = 0; i < CFG_NKEYS; i++)
-        if (strncmp(cfg_keys[i].name, full, n) == 0 && cfg_keys[i].name[n] == '.')
-            return true;
-    return false;
-}
-
-/* The pass-through map that `full` is a property of ("kafka.consumer.x.y"), or NULL. */
-static const key_def_t *props_parent(const char *full)
-{
-    for (size_t i = 0; i < CFG_NKEYS; i++) {
-        size_t n = strlen(cfg_keys[i].name);
-        if (cfg_keys[i].kind == K_PROPS && strncmp(full, cfg_keys[i].name, n) == 0 &&
-            full[n] == '.')
-            return &cfg_keys[i];
-    }
-    return NULL;
-}
-
-/* Lists the names directly below `section` ("" = top level) into buf. */
-static void child_names(const char *section, char *buf, size_t size)
-{
-    size_t n = strlen(section), used = 0;
-    const char *last = NULL;
-    size_t last_len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < CFG_NKEYS && used < size; i++) {
-        const char *name = cfg_keys[i].name;
-        if (n && (strncmp(name, section, n) != 0 || name[n] != '.'))
-            continue;
-        const char *child = n ? name + n + 1 : name;
-        size_t len = strcspn(child, ".");
-        if (last && len == last_len && memcmp(child, last, len) == 0)
-            continue;
-        int w = snprintf(buf + used, size - used, "%s%.*s", used ? ", " : "", (int)len, child);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-        last = child;
-        last_len = len;
-    }
-}
-
-static int unknown_key(ctx_t *x, const char *full, int line)
-{
-    char section[256], names[512];
-    snprintf(section, sizeof(section), "%s", full);
-    do {
-        char *dot = strrchr(section, '.');
-        if (dot)
-            *dot = '\0';
-        else
-            section[0] = '\0';
-    } while (!is_section(section));
-    child_names(section, names, sizeof(names));
-    if (section[0])
-        return cfg_fail(x, line, "unknown key '%s' (%s has: %s)", full, section, names);
-    return cfg_fail(x, line, "unknown key '%s' (top-level keys: %s)", full, names);
-}
-
-static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix);
-
-static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
-                      const yaml_node_t *vn)
-{
-    if (is_null(vn))
-        return 0;
-    if (vn->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(kn), "%s: expected a mapping of librdkafka properties, got %s",
-                        k->name, cfg_kind_word(vn));
-    for (yaml_node_pair_t *pr = vn->data.mapping.pairs.start; pr < vn->data.mapping.pairs.top;
-         pr++) {
-        if (cfg_check_key(x, vn, pr, k->name) < 0)
-            return -1;
-        const yaml_node_t *pk = node_at(x, pr->key);
-        if (add_prop(x, k, text_of(pk), pk, node_at(x, pr->value)) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* A key of the table: records where it was set, then reads its value. */
-static int set_entry(ctx_t *x, const key_def_t *k, const yaml_node_t *kn, const yaml_node_t *vn)
-{
-    size_t idx = (size_t)(k - cfg_keys);
-    if (x->set_line[idx])
-        return cfg_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
-                        x->set_line[idx]);
-    x->set_line[idx] = line_of(kn);
-    if (k->kind == K_PROPS)
-        return walk_props(x, k, kn, vn);
-    if (k->kind == K_SCHEMA)
-        return cfg_parse_schema(x, line_of(kn), vn);
-    char *v;
-    if (cfg_scalar_value(x, k->name, vn, line_of(kn), &v) < 0)
-        return -1;
-    int rc = set_scalar(x, k, v, line_of(vn));
-    free(v);
-    return rc;
-}
-
-static int walk_entry(ctx_t *x, const char *full, const yaml_node_t *kn, const yaml_node_t *vn)
-{
-    const key_def_t *k = find_key(full);
-    if (k)
-        return set_entry(x, k, kn, vn);
-    k = props_parent(full);
-    if (k)
-        return add_prop(x, k, full + strlen(k->name) + 1, kn, vn);
-    if (!is_section(full))
-        return unknown_key(x, full, line_of(kn));
-    if (is_null(vn))
-        return 0;
-    if (vn->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(kn), "%s: expected a mapping, got %s", full, cfg_kind_word(vn));
-    return walk_map(x, vn, full);
-}
-
-/* Walks one mapping whose keys are below `prefix` ("" = top level). Recursion is bounded:
- * it only goes into names that are sections of the table. */
-static int walk_map(ctx_t *x, const yaml_node_t *map, const char *prefix)
-{
-    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start; pr < map->data.mapping.pairs.top;
-         pr++) {
-        if (cfg_check_key(x, map, pr, prefix) < 0)
-            return -1;
-        const yaml_node_t *kn = node_at(x, pr->key);
-        char full[256];
-        int w = snprintf(full, sizeof(full), "%s%s%s", prefix, *prefix ? "." : "", text_of(kn));
-        if (w < 0 || (size_t)w >= sizeof(full))
-            return cfg_fail(x, line_of(kn), "unknown key '%s%s%.64s...'", prefix,
-                            *prefix ? "." : "", text_of(kn));
-        if (walk_entry(x, full, kn, node_at(x, pr->value)) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Checks across keys, and the password file                                              */
-
-static int read_password_file(ctx_t *x)
-{
-    lc_config_t *c = x->c;
-    int line = cfg_key_line(x, "mysql.password_file");
-    if (!*c->mysql_password_file)
-        return 0;
-    if (*c->mysql_password)
-        return cfg_fail(x, line, "mysql.password_file: mysql.password is set too (line %d); "
-                        "set only one", cfg_key_line(x, "mysql.password"));
-    char *buf;
-    size_t len;
-    int err = slurp(c->mysql_password_file, PASSWORD_MAX_BYTES, &buf, &len);
-    if (err)
-        return cfg_fail(x, line, "mysql.password_file: cannot read '%s': %s",
-                        c->mysql_password_file, strerror(err));
-    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-        buf[--len] = '\0';
-    if (strlen(buf) != len) {
-        free(buf);
-        return cfg_fail(x, line, "mysql.password_file: '%s' contains a NUL byte",
-                        c->mysql_password_file);
-    }
-    free(c->mysql_password);
-    c->mysql_password = buf;
-    return 0;
+    c->classify.schema = c->schema;
+    c->users.int_keys = key_field_is_integer(c);
+    c->mysql.int_keys = c->users.int_keys;
+    c->mysql.case_insensitive = c->users.case_insensitive;
+    c->kafka.config_path = c->path;
+    c->kafka.transactional = c->pipeline.delivery == LC_DELIVERY_EXACTLY_ONCE;
+    c->kafka.max_record_bytes = c->classify.max_record_bytes;
 }
 
 static int finish(ctx_t *x)
 {
-    lc_config_t *c = x->c;
-    if (strcmp(c->output_status_field, c->output_reasons_field) == 0) {
-        int a = cfg_key_line(x, "output.status_field"), b = cfg_key_line(x, "output.reasons_field");
-        return cfg_fail(x, a > b ? a : b, "output.reasons_field and output.status_field must "
-                        "differ (both are '%s')", c->output_status_field);
-    }
-    if (read_password_file(x) < 0)
+    if (lc_config_rules_check(x) < 0)
         return -1;
-    if (!cfg_key_line(x, "schema"))
-        cfg_default_schema(c);
-    return cfg_compile_schema(x);
+    if (!lc_config_key_line(x, "schema"))
+        lc_config_schema_default(x->c);
+    if (lc_config_schema_compile(x) < 0)
+        return -1;
+    derive_options(x->c);
+    return 0;
 }
 
 /* ------------------------------------------------------------------------------------ */
 /* Loading                                                                                */
 
-static int line_at_offset(const char *s, size_t len, size_t off)
-{
-    int line = 1;
-    for (size_t i = 0; i < off && i < len; i++)
-        if (s[i] == '\n')
-            line++;
-    return line;
-}
-
-static int syntax_error(ctx_t *x, const yaml_parser_t *p, const char *yaml, size_t len)
-{
-    if (p->error == YAML_MEMORY_ERROR)
-        return cfg_fail(x, 0, "out of memory while reading YAML");
-    if (p->error == YAML_READER_ERROR)
-        return cfg_fail(x, line_at_offset(yaml, len, p->problem_offset), "YAML error: %s",
-                        p->problem ? p->problem : "cannot read the input");
-    int line = (int)p->problem_mark.line + 1;
-    if (p->context)
-        return cfg_fail(x, line, "YAML syntax error: %s %s (started at line %d)",
-                        p->problem ? p->problem : "error", p->context,
-                        (int)p->context_mark.line + 1);
-    return cfg_fail(x, line, "YAML syntax error: %s", p->problem ? p->problem : "error");
-}
-
-static int walk_root(ctx_t *x)
-{
-    const yaml_node_t *root = yaml_document_get_root_node(x->doc);
-    if (!root || is_null(root))
-        return 0;
-    if (root->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(root), "the top level must be a mapping of keys, got %s",
-                        cfg_kind_word(root));
-    return walk_map(x, root, "");
-}
-
-/* Parses the one YAML document in yaml[0..len) into x->c. */
-static int parse_yaml(ctx_t *x, const char *yaml, size_t len)
-{
-    yaml_parser_t p;
-    yaml_document_t doc;
-    int rc = -1;
-    if (!yaml_parser_initialize(&p))
-        return cfg_fail(x, 0, "out of memory");
-    yaml_parser_set_input_string(&p, (const unsigned char *)yaml, len);
-    if (!yaml_parser_load(&p, &doc)) {
-        rc = syntax_error(x, &p, yaml, len);
-        goto out;
-    }
-    x->doc = &doc;
-    rc = walk_root(x);
-    x->doc = NULL;
-    yaml_document_delete(&doc);
-    if (rc < 0)
-        goto out;
-    if (!yaml_parser_load(&p, &doc)) {
-        rc = syntax_error(x, &p, yaml, len);
-        goto out;
-    }
-    const yaml_node_t *second = yaml_document_get_root_node(&doc);
-    if (second)
-        rc = cfg_fail(x, line_of(second), "only one YAML document is allowed");
-    yaml_document_delete(&doc);
-out:
-    yaml_parser_delete(&p);
-    return rc;
-}
-
 static lc_config_t *load(const char *yaml, size_t len, const char *name, char *errstr,
                          size_t errlen)
 {
-    lc_config_t *c = xcalloc(1, sizeof(*c));
-    c->path = xstrdup(name);
-    ctx_t x = {.name = name, .c = c, .errstr = errstr, .errlen = errlen};
-    if (apply_defaults(&x) < 0 || parse_yaml(&x, yaml, len) < 0 || finish(&x) < 0) {
+    lc_config_t *c = lc_xcalloc(1, sizeof(*c));
+    c->path = lc_xstrdup(name);
+    ctx_t x = {.name = name, .c = c, .errstr = errstr, .errlen = errlen,
+               .set_line = lc_xcalloc(lc_config_nkeys, sizeof(*x.set_line))};
+    if (apply_defaults(&x) < 0 || lc_config_yaml_parse(&x, yaml, len) < 0 || finish(&x) < 0) {
         lc_config_free(c);
-        return NULL;
+        c = NULL;
     }
+    free(x.set_line);
     return c;
 }
 
@@ -828,7 +457,7 @@ lc_config_t *lc_config_load(const char *path, char *errstr, size_t errlen)
 {
     char *buf;
     size_t len;
-    int err = slurp(path, CONFIG_MAX_BYTES, &buf, &len);
+    int err = lc_config_read_file(path, CONFIG_MAX_BYTES, &buf, &len);
     if (err) {
         lc_err(errstr, errlen, "%s: cannot read: %s", path,
                err == EFBIG ? "file too large" : strerror(err));
@@ -844,55 +473,28 @@ lc_config_t *lc_config_defaults(char *errstr, size_t errlen)
     return load("", 0, "<defaults>", errstr, errlen);
 }
 
-static void free_props(lc_kv_t *kv, size_t n)
+static void free_props(const lc_kafka_prop_t *kv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        free(kv[i].key);
-        free(kv[i].value);
+        free((char *)kv[i].key);
+        free((char *)kv[i].value);
     }
-    free(kv);
+    free((void *)kv);
 }
 
 void lc_config_free(lc_config_t *c)
 {
     if (!c)
         return;
-    for (size_t i = 0; i < CFG_NKEYS; i++) {
-        const key_def_t *k = &cfg_keys[i];
-        if (k->kind == K_STRING || (k->kind == K_ENUM && !k->values))
-            free(*(char **)field_ptr(c, k->off));
+    for (size_t i = 0; i < lc_config_nkeys; i++) {
+        const key_def_t *k = &lc_config_keys[i];
+        if (k->kind == K_STRING)
+            free((char *)*(const char **)field_ptr(c, k->off));
     }
-    free_props(c->consumer_props, c->n_consumer_props);
-    free_props(c->producer_props, c->n_producer_props);
-    cfg_free_fields(c->fields, c->nfields);
-    if (c->schema)
-        lc_schema_free(c->schema);
+    free_props(c->kafka.consumer_props, c->kafka.n_consumer_props);
+    free_props(c->kafka.producer_props, c->kafka.n_producer_props);
+    lc_config_schema_free_fields(c->fields, c->nfields);
+    lc_schema_free(c->schema);
     free(c->path);
     free(c);
-}
-
-/* ------------------------------------------------------------------------------------ */
-/* Secrets, classifier options                                                            */
-
-bool lc_config_is_secret_name(const char *name)
-{
-    static const char *const marks[] = {"password", "secret", "sasl.oauthbearer.config",
-                                        "ssl.key.pem", "ssl_key", "private"};
-    for (size_t i = 0; i < LC_ARRAY_SIZE(marks); i++)
-        if (strcasestr(name, marks[i]))
-            return true;
-    return false;
-}
-
-void lc_config_classify_opts(const lc_config_t *c, lc_classify_opts_t *out)
-{
-    *out = (lc_classify_opts_t){
-        .schema = c->schema,
-        .key_field = c->users_key_field,
-        .value_field = c->users_value_field,
-        .unknown_account_status = c->users_unknown_account,
-        .max_record_bytes = (size_t)c->input_max_record_bytes,
-        .status_field = c->output_status_field,
-        .reasons_field = c->output_reasons_field,
-    };
 }

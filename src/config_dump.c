@@ -49,12 +49,12 @@ static void put_key(FILE *out, const char *s)
 static const char *enum_name(const key_def_t *k, int v)
 {
     for (size_t i = 0; k->choices[i]; i++)
-        if (k->values[i] == v)
+        if ((k->values ? k->values[i] : (int)i) == v)
             return k->choices[i];
     return "?";
 }
 
-static void dump_props(FILE *out, int indent, const lc_kv_t *kv, size_t n)
+static void dump_props(FILE *out, int indent, const lc_kafka_prop_t *kv, size_t n)
 {
     if (n == 0) {
         fputs(" {}\n", out);
@@ -65,7 +65,7 @@ static void dump_props(FILE *out, int indent, const lc_kv_t *kv, size_t n)
         fprintf(out, "%*s", indent + 2, "");
         put_key(out, kv[i].key);
         fputs(": ", out);
-        put_quoted(out, lc_config_is_secret_name(kv[i].key) ? MASK : kv[i].value);
+        put_quoted(out, lc_log_is_secret_name(kv[i].key) ? MASK : kv[i].value);
         fputc('\n', out);
     }
 }
@@ -74,7 +74,7 @@ static void dump_field(FILE *out, const lc_field_def_t *f)
 {
     fputs("  - name: ", out);
     put_quoted(out, f->name);
-    fprintf(out, "\n    type: %s\n    required: %s\n", lc_field_type_name(f->type),
+    fprintf(out, "\n    type: %s\n    required: %s\n", lc_schema_type_name(f->type),
             f->required ? "true" : "false");
     if (f->max_length >= 0)
         fprintf(out, "    max_length: %" PRId64 "\n", f->max_length);
@@ -98,19 +98,20 @@ static void dump_value(FILE *out, const lc_config_t *c, const key_def_t *k, int 
     const void *p = cfield_ptr(c, k->off);
     switch (k->kind) {
     case K_STRING: {
-        const char *s = *(char *const *)p;
+        const char *s = *(const char *const *)p;
         fputc(' ', out);
         put_quoted(out, (k->flags & F_SECRET) && *s ? MASK : s);
         break;
     }
     case K_INT: fprintf(out, " %d", *(const int *)p); break;
-    case K_LONG: fprintf(out, " %lld", *(const long long *)p); break;
+    case K_SIZE: fprintf(out, " %zu", *(const size_t *)p); break;
     case K_BOOL: fputs(*(const bool *)p ? " true" : " false", out); break;
     case K_ENUM:
-        fprintf(out, " %s", k->values ? enum_name(k, *(const int *)p) : *(char *const *)p);
+        fprintf(out, " %s", enum_name(k, *(const int *)p));
         break;
     case K_PROPS:
-        dump_props(out, indent, *(lc_kv_t *const *)p, *(const size_t *)cfield_ptr(c, k->count_off));
+        dump_props(out, indent, *(const lc_kafka_prop_t *const *)p,
+                   *(const size_t *)cfield_ptr(c, k->count_off));
         return;
     case K_SCHEMA:
         fputc('\n', out);
@@ -149,15 +150,15 @@ static bool same_top(const char *a, const char *b)
 void lc_config_dump(const lc_config_t *c, FILE *out)
 {
     const char *prev = "";
-    for (size_t i = 0; i < CFG_NKEYS; i++) {
-        const key_def_t *k = &cfg_keys[i];
+    for (size_t i = 0; i < lc_config_nkeys; i++) {
+        const key_def_t *k = &lc_config_keys[i];
         if (*prev && !same_top(prev, k->name))
             fputc('\n', out);
         int depth = open_sections(out, prev, k->name);
         const char *leaf = strrchr(k->name, '.');
         leaf = leaf ? leaf + 1 : k->name;
         prev = k->name;
-        if ((k->flags & F_SECRET) && *c->mysql_password_file) {
+        if ((k->flags & F_SECRET) && *c->password_file) {
             fprintf(out, "%*s# %s: read from mysql.password_file\n", 2 * depth, "", leaf);
             continue;
         }
@@ -178,10 +179,10 @@ static void type_text(const key_def_t *k, char *buf, size_t n)
                                : k->flags & F_HOSTPORT ? "host:port" : "string");
         break;
     case K_INT:
-    case K_LONG: snprintf(buf, n, "integer %lld..%lld", k->min, k->max); break;
+    case K_SIZE: snprintf(buf, n, "integer %lld..%lld", k->min, k->max); break;
     case K_BOOL: snprintf(buf, n, "boolean"); break;
     case K_ENUM:
-        cfg_join_choices(k->choices, list, sizeof(list));
+        lc_config_join_choices(k->choices, list, sizeof(list));
         snprintf(buf, n, "one of %s", list);
         break;
     case K_PROPS: snprintf(buf, n, "map of strings"); break;
@@ -239,14 +240,15 @@ void lc_config_describe(FILE *out, bool markdown)
     char type[320], def[128];
     if (markdown)
         fputs("| key | type | default | description |\n|---|---|---|---|\n", out);
-    for (size_t i = 0; i < CFG_NKEYS; i++) {
-        type_text(&cfg_keys[i], type, sizeof(type));
-        default_text(&cfg_keys[i], def, sizeof(def));
-        describe_row(out, markdown, cfg_keys[i].name, type, def, cfg_keys[i].desc);
+    for (size_t i = 0; i < lc_config_nkeys; i++) {
+        type_text(&lc_config_keys[i], type, sizeof(type));
+        default_text(&lc_config_keys[i], def, sizeof(def));
+        describe_row(out, markdown, lc_config_keys[i].name, type, def, lc_config_keys[i].desc);
     }
     for (size_t i = 0; i < CFG_NATTRS; i++) {
         char name[64];
-        snprintf(name, sizeof(name), "schema[].%s", cfg_attrs[i].name);
-        describe_row(out, markdown, name, cfg_attrs[i].type, cfg_attrs[i].def, cfg_attrs[i].desc);
+        snprintf(name, sizeof(name), "schema[].%s", lc_config_schema_attrs[i].name);
+        const attr_def_t *a = &lc_config_schema_attrs[i];
+        describe_row(out, markdown, name, a->type, a->def, a->desc);
     }
 }

@@ -9,7 +9,7 @@
 /* ------------------------------------------------------------------------------------ */
 /* The schema                                                                             */
 
-const attr_def_t cfg_attrs[] = {
+const attr_def_t lc_config_schema_attrs[] = {
     [A_NAME] = {"name", "string", NULL, "Member name in the record."},
     [A_TYPE] = {"type", "string, integer, number, boolean or timestamp", NULL,
                 "Accepted values (SPEC section 3)."},
@@ -21,9 +21,10 @@ const attr_def_t cfg_attrs[] = {
                    "POSIX extended regex the whole value must match."},
 };
 
-_Static_assert(LC_ARRAY_SIZE(cfg_attrs) == CFG_NATTRS, "one cfg_attrs[] entry per attr_id_t");
+_Static_assert(LC_ARRAY_SIZE(lc_config_schema_attrs) == CFG_NATTRS,
+               "one lc_config_schema_attrs[] entry per attr_id_t");
 
-/* The default schema (SPEC section 3): every field required. */
+/* The default schema (CONTRACT §3): every field required. */
 static const struct {
     const char *name;
     lc_field_type_t type;
@@ -35,8 +36,8 @@ static const struct {
 
 static int find_attr(const char *name)
 {
-    for (size_t i = 0; i < LC_ARRAY_SIZE(cfg_attrs); i++)
-        if (strcmp(cfg_attrs[i].name, name) == 0)
+    for (size_t i = 0; i < LC_ARRAY_SIZE(lc_config_schema_attrs); i++)
+        if (strcmp(lc_config_schema_attrs[i].name, name) == 0)
             return (int)i;
     return -1;
 }
@@ -45,18 +46,18 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
                       lc_field_def_t *f)
 {
     if (vn->type != YAML_SEQUENCE_NODE)
-        return cfg_fail(x, kline, "%s: expected a list of values, got %s", label,
-                        cfg_kind_word(vn));
+        return lc_config_fail(x, kline, "%s: expected a list of values, got %s", label,
+                              lc_config_yaml_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
     if (n == 0)
-        return cfg_fail(x, kline, "%s: the list must not be empty", label);
-    char **vals = xcalloc(n, sizeof(*vals));
+        return lc_config_fail(x, kline, "%s: the list must not be empty", label);
+    char **vals = lc_xcalloc(n, sizeof(*vals));
     f->enum_values = (const char *const *)vals;
     for (size_t j = 0; j < n; j++) {
         char item[192];
         snprintf(item, sizeof(item), "%s[%zu]", label, j);
-        if (cfg_scalar_value(x, item, node_at(x, vn->data.sequence.items.start[j]), kline,
-                             &vals[j]) < 0)
+        if (lc_config_yaml_scalar(x, item, node_at(x, vn->data.sequence.items.start[j]), kline,
+                                   &vals[j]) < 0)
             return -1;
         f->n_enum = j + 1;
     }
@@ -66,15 +67,15 @@ static int parse_enum(ctx_t *x, const char *label, int kline, const yaml_node_t 
 static int set_field_type(ctx_t *x, const char *label, const char *v, int line,
                           lc_field_def_t *f)
 {
-    if (lc_field_type_parse(v, &f->type) == 0)
+    if (lc_schema_type_parse(v, &f->type) == 0)
         return 0;
     const char *names[LC_FT_TIMESTAMP + 2];
     for (int t = 0; t <= LC_FT_TIMESTAMP; t++)
-        names[t] = lc_field_type_name((lc_field_type_t)t);
+        names[t] = lc_schema_type_name((lc_field_type_t)t);
     names[LC_FT_TIMESTAMP + 1] = NULL;
     char list[128];
-    cfg_join_choices(names, list, sizeof(list));
-    return cfg_fail(x, line, "%s: expected one of %s, got '%s'", label, list, v);
+    lc_config_join_choices(names, list, sizeof(list));
+    return lc_config_fail(x, line, "%s: expected one of %s, got '%s'", label, list, v);
 }
 
 /* Sets one scalar attribute from its text; takes ownership of v. */
@@ -84,7 +85,7 @@ static int set_attr(ctx_t *x, const char *label, attr_id_t a, char *v, int line,
     long long n = 0;
     int rc = 0;
     if ((a == A_NAME || a == A_PATTERN) && !*v) {
-        rc = cfg_fail(x, line, "%s: must not be empty", label);
+        rc = lc_config_fail(x, line, "%s: must not be empty", label);
     } else if (a == A_NAME) {
         f->name = v;
         return 0;
@@ -94,14 +95,15 @@ static int set_attr(ctx_t *x, const char *label, attr_id_t a, char *v, int line,
     } else if (a == A_TYPE) {
         rc = set_field_type(x, label, v, line, f);
     } else if (a == A_REQUIRED) {
-        if (cfg_parse_bool(v, &f->required) < 0)
-            rc = cfg_fail(x, line, "%s: expected true or false, got '%s'", label, v);
+        if (lc_config_parse_bool(v, &f->required) < 0)
+            rc = lc_config_fail(x, line, "%s: expected true or false, got '%s'", label, v);
     } else if (a == A_MAX_LENGTH) {
-        int r = cfg_parse_ll(v, &n);
+        int r = lc_config_parse_ll(v, &n);
         if (r < 0)
-            rc = cfg_fail(x, line, "%s: expected an integer, got '%s'", label, v);
+            rc = lc_config_fail(x, line, "%s: expected an integer, got '%s'", label, v);
         else if (r > 0 || n < 0)
-            rc = cfg_fail(x, line, "%s: %s is out of range (0..%" PRId64 ")", label, v, INT64_MAX);
+            rc = lc_config_fail(x, line, "%s: %s is out of range (0..%" PRId64 ")", label, v,
+                                INT64_MAX);
         else
             f->max_length = n;
     }
@@ -114,20 +116,20 @@ static int parse_field_pair(ctx_t *x, size_t i, const yaml_node_t *item,
 {
     char prefix[48], label[160];
     snprintf(prefix, sizeof(prefix), "schema[%zu]", i);
-    if (cfg_check_key(x, item, pr, prefix) < 0)
+    if (lc_config_yaml_check_key(x, item, pr, prefix) < 0)
         return -1;
     const yaml_node_t *kn = node_at(x, pr->key), *vn = node_at(x, pr->value);
     snprintf(label, sizeof(label), "%s.%s", prefix, text_of(kn));
     int a = find_attr(text_of(kn));
     if (a < 0)
-        return cfg_fail(x, line_of(kn),
-                        "unknown key '%s' (field keys: name, type, required, max_length, enum, "
-                        "pattern)", label);
+        return lc_config_fail(x, line_of(kn),
+                              "unknown key '%s' (field keys: name, type, required, max_length, "
+                              "enum, pattern)", label);
     *seen |= 1u << a;
     if (a == A_ENUM)
         return parse_enum(x, label, line_of(kn), vn, f);
     char *v;
-    if (cfg_scalar_value(x, label, vn, line_of(kn), &v) < 0)
+    if (lc_config_yaml_scalar(x, label, vn, line_of(kn), &v) < 0)
         return -1;
     return set_attr(x, label, (attr_id_t)a, v, line_of(vn), f);
 }
@@ -138,28 +140,29 @@ static int parse_field(ctx_t *x, size_t i, const yaml_node_t *item, lc_field_def
     f->max_length = -1;
     f->line = line_of(item);
     if (item->type != YAML_MAPPING_NODE)
-        return cfg_fail(x, line_of(item),
-                        "schema[%zu]: expected a mapping (name, type, ...), got %s", i,
-                        cfg_kind_word(item));
+        return lc_config_fail(x, line_of(item),
+                              "schema[%zu]: expected a mapping (name, type, ...), got %s", i,
+                              lc_config_yaml_kind_word(item));
     unsigned seen = 0;
     for (yaml_node_pair_t *pr = item->data.mapping.pairs.start;
          pr < item->data.mapping.pairs.top; pr++)
         if (parse_field_pair(x, i, item, pr, f, &seen) < 0)
             return -1;
     if (!(seen & (1u << A_NAME)))
-        return cfg_fail(x, line_of(item), "schema[%zu]: missing 'name'", i);
+        return lc_config_fail(x, line_of(item), "schema[%zu]: missing 'name'", i);
     if (!(seen & (1u << A_TYPE)))
-        return cfg_fail(x, line_of(item), "schema[%zu] (%s): missing 'type'", i, f->name);
+        return lc_config_fail(x, line_of(item), "schema[%zu] (%s): missing 'type'", i, f->name);
     return 0;
 }
 
-int cfg_parse_schema(ctx_t *x, int kline, const yaml_node_t *vn)
+int lc_config_schema_parse(ctx_t *x, int kline, const yaml_node_t *vn)
 {
     lc_config_t *c = x->c;
     if (vn->type != YAML_SEQUENCE_NODE)
-        return cfg_fail(x, kline, "schema: expected a list of fields, got %s", cfg_kind_word(vn));
+        return lc_config_fail(x, kline, "schema: expected a list of fields, got %s",
+                              lc_config_yaml_kind_word(vn));
     size_t n = (size_t)(vn->data.sequence.items.top - vn->data.sequence.items.start);
-    c->fields = xcalloc(n, sizeof(*c->fields));
+    c->fields = lc_xcalloc(n, sizeof(*c->fields));
     c->nfields = 0;
     for (size_t i = 0; i < n; i++) {
         lc_field_def_t *f = &c->fields[c->nfields++];
@@ -169,12 +172,12 @@ int cfg_parse_schema(ctx_t *x, int kline, const yaml_node_t *vn)
     return 0;
 }
 
-void cfg_default_schema(lc_config_t *c)
+void lc_config_schema_default(lc_config_t *c)
 {
     size_t n = LC_ARRAY_SIZE(default_fields);
-    c->fields = xcalloc(n, sizeof(*c->fields));
+    c->fields = lc_xcalloc(n, sizeof(*c->fields));
     for (size_t i = 0; i < n; i++) {
-        c->fields[i] = (lc_field_def_t){.name = xstrdup(default_fields[i].name),
+        c->fields[i] = (lc_field_def_t){.name = lc_xstrdup(default_fields[i].name),
                                         .type = default_fields[i].type,
                                         .required = true,
                                         .max_length = -1};
@@ -182,7 +185,7 @@ void cfg_default_schema(lc_config_t *c)
     c->nfields = n;
 }
 
-void cfg_free_fields(lc_field_def_t *f, size_t n)
+void lc_config_schema_free_fields(lc_field_def_t *f, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free((char *)f[i].name);
@@ -194,17 +197,12 @@ void cfg_free_fields(lc_field_def_t *f, size_t n)
     free(f);
 }
 
-int cfg_compile_schema(ctx_t *x)
+int lc_config_schema_compile(ctx_t *x)
 {
     char msg[512];
-    x->c->schema = lc_schema_new(x->c->fields, x->c->nfields, msg, sizeof(msg));
+    size_t bad = 0;
+    x->c->schema = lc_schema_new(x->c->fields, x->c->nfields, &bad, msg, sizeof(msg));
     if (x->c->schema)
         return 0;
-    const char *p = strncmp(msg, "line ", 5) == 0 ? msg + 5 : msg;
-    size_t digits = strspn(p, "0123456789");
-    if (digits > 0 && p[digits] == ':') {
-        const char *rest = p + digits + 1;
-        return cfg_fail(x, atoi(p), "%s", rest + strspn(rest, " "));
-    }
-    return cfg_fail(x, cfg_key_line(x, "schema"), "schema: %s", msg);
+    return lc_config_fail(x, x->c->fields[bad].line, "%s", msg);
 }

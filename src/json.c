@@ -14,9 +14,11 @@
  *    object's names compared as it closes: pairwise while it has few, else by sorting them
  *    (O(n log n) worst case; a hash table of attacker-chosen names could be flooded).
  *  - All arrays belong to the scanner and grow to the largest record seen; a steady stream of
- *    records of similar shape allocates nothing. Out of memory aborts, as lc_buf does.
+ *    records of similar shape allocates nothing. Out of memory aborts (lc_common.h).
  */
 #include "lc_json.h"
+
+#include "lc_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,14 +58,9 @@ static const uint8_t string_byte_class[256] = {
 
 static inline bool is_digit(unsigned char c) { return (unsigned)(c - '0') < 10; }
 
-static inline bool is_json_ws(unsigned char c)
-{
-    return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
 static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *end)
 {
-    while (p < end && *p <= ' ' && is_json_ws(*p))   /* one compare for the usual non-space */
+    while (p < end && *p <= ' ' && lc_json_is_space(*p))   /* one compare for the usual non-space */
         p++;
     return p;
 }
@@ -485,32 +482,13 @@ struct lc_json_scanner {
     container_frame_t frames[LC_JSON_MAX_DEPTH];
 };
 
-/* Out of memory: abort, as lc_buf does (a scan has no way to report it and go on). */
-static void *realloc_or_abort(void *p, size_t n, size_t size)
-{
-    if (n > SIZE_MAX / size)
-        abort();
-    p = realloc(p, n * size);
-    if (!p) {
-        fputs("logclassify: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
-
 lc_json_scanner_t *lc_json_scanner_new(void)
 {
-    lc_json_scanner_t *s = calloc(1, sizeof(*s));
-    if (!s)
-        return NULL;
+    lc_json_scanner_t *s = lc_xcalloc(1, sizeof(*s));
     s->members_cap = 16;
     s->keys_cap = 64;
-    s->members = malloc(s->members_cap * sizeof(*s->members));
-    s->keys = malloc(s->keys_cap * sizeof(*s->keys));
-    if (!s->members || !s->keys) {
-        lc_json_scanner_free(s);
-        return NULL;
-    }
+    s->members = lc_xcalloc(s->members_cap, sizeof(*s->members));
+    s->keys = lc_xcalloc(s->keys_cap, sizeof(*s->keys));
     return s;
 }
 
@@ -527,13 +505,13 @@ void lc_json_scanner_free(lc_json_scanner_t *s)
 static __attribute__((noinline)) void grow_members(lc_json_scanner_t *s)
 {
     s->members_cap *= 2;
-    s->members = realloc_or_abort(s->members, s->members_cap, sizeof(*s->members));
+    s->members = lc_xrealloc(s->members, s->members_cap, sizeof(*s->members));
 }
 
 static __attribute__((noinline)) void grow_keys(lc_json_scanner_t *s)
 {
     s->keys_cap *= 2;
-    s->keys = realloc_or_abort(s->keys, s->keys_cap, sizeof(*s->keys));
+    s->keys = lc_xrealloc(s->keys, s->keys_cap, sizeof(*s->keys));
 }
 
 static void reserve_scratch(lc_json_scanner_t *s, size_t n)
@@ -543,7 +521,7 @@ static void reserve_scratch(lc_json_scanner_t *s, size_t n)
     size_t cap = s->scratch_cap ? s->scratch_cap : 256;
     while (cap < n)
         cap *= 2;
-    s->scratch = realloc_or_abort(s->scratch, cap, 1);
+    s->scratch = lc_xrealloc(s->scratch, cap, 1);
     s->scratch_cap = cap;
 }
 
@@ -827,7 +805,7 @@ lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len
     if (!stop || skip_ws(stop, end) != end)
         result = LC_JSON_INVALID;
     else if (!top_is_object)
-        result = LC_JSON_NOT_OBJECT;     /* wins over duplicates: SPEC §2.1 table order */
+        result = LC_JSON_NOT_OBJECT;     /* wins over duplicates: CONTRACT §2.1 table order */
     else if (s->duplicate_found)
         result = LC_JSON_DUPLICATE_KEY;
     else

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lc_common.h"
 #include "lc_log.h"
 
 typedef struct prop {
@@ -50,7 +51,7 @@ static int set_list(rd_kafka_conf_t *conf, const prop_t *props, size_t n, char *
     return 0;
 }
 
-static int set_passthrough(rd_kafka_conf_t *conf, const lc_kv_t *kv, size_t n,
+static int set_passthrough(rd_kafka_conf_t *conf, const lc_kafka_prop_t *kv, size_t n,
                            const char *path, char *errstr, size_t errlen)
 {
     for (size_t i = 0; i < n; i++)
@@ -61,13 +62,13 @@ static int set_passthrough(rd_kafka_conf_t *conf, const lc_kv_t *kv, size_t n,
 
 /* Properties the delivery guarantees rest on: set last, and a differing user value is
  * reported instead of silently weakening the guarantee. */
-static int force_prop(rd_kafka_conf_t *conf, const lc_kv_t *user, size_t n, const char *name,
-                      const char *value, char *errstr, size_t errlen)
+static int force_prop(rd_kafka_conf_t *conf, const lc_kafka_prop_t *user, size_t n,
+                      const char *name, const char *value, char *errstr, size_t errlen)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(user[i].key, name) == 0 && strcmp(user[i].value, value) != 0)
             LC_WARN("config", "kafka property %s=%s ignored: logclassify needs %s", name,
-                    lc_config_is_secret_name(name) ? "********" : user[i].value, value);
+                    lc_log_is_secret_name(name) ? "********" : user[i].value, value);
     return set_prop(conf, name, value, 0, NULL, errstr, errlen);
 }
 
@@ -84,15 +85,31 @@ void lc_kafka_route_logs(rd_kafka_conf_t *conf)
     rd_kafka_conf_set_log_cb(conf, log_cb);
 }
 
-rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_config_t *cfg, char *errstr, size_t errlen)
+int lc_kafka_check_props(const lc_kafka_prop_t *props, size_t n, size_t *bad, char *why,
+                         size_t whylen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const lc_kv_t *u = cfg->consumer_props;
-    size_t n = cfg->n_consumer_props;
-    if (set_prop(conf, "bootstrap.servers", cfg->kafka_brokers, 0, NULL, errstr, errlen) ||
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (rd_kafka_conf_set(conf, props[i].key, props[i].value, why, whylen) !=
+            RD_KAFKA_CONF_OK) {
+            *bad = i;
+            rc = -1;
+        }
+    }
+    rd_kafka_conf_destroy(conf);
+    return rc;
+}
+
+rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_kafka_opts_t *o, char *errstr, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const lc_kafka_prop_t *u = o->consumer_props;
+    size_t n = o->n_consumer_props;
+    if (set_prop(conf, "bootstrap.servers", o->brokers, 0, NULL, errstr, errlen) ||
         set_list(conf, consumer_defaults, LC_ARRAY_SIZE(consumer_defaults), errstr, errlen) ||
-        set_passthrough(conf, u, n, cfg->path, errstr, errlen) ||
-        force_prop(conf, u, n, "group.id", cfg->kafka_group_id, errstr, errlen) ||
+        set_passthrough(conf, u, n, o->config_path, errstr, errlen) ||
+        force_prop(conf, u, n, "group.id", o->group_id, errstr, errlen) ||
         force_prop(conf, u, n, "enable.auto.commit", "false", errstr, errlen) ||
         force_prop(conf, u, n, "enable.auto.offset.store", "false", errstr, errlen)) {
         rd_kafka_conf_destroy(conf);
@@ -102,28 +119,28 @@ rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_config_t *cfg, char *errstr, si
     return conf;
 }
 
-rd_kafka_conf_t *lc_kafka_producer_conf(const lc_config_t *cfg, char *errstr, size_t errlen)
+rd_kafka_conf_t *lc_kafka_producer_conf(const lc_kafka_opts_t *o, char *errstr, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    const lc_kv_t *u = cfg->producer_props;
-    size_t n = cfg->n_producer_props;
+    const lc_kafka_prop_t *u = o->producer_props;
+    size_t n = o->n_producer_props;
     /* An output record is its input plus a few dozen bytes; a bad record's raw/base64 copy
      * can be up to 4/3 of it plus escapes: room for the largest record we accept. */
     char max_bytes[32];
-    long long need = cfg->input_max_record_bytes * 2 + 65536;
+    long long need = (long long)o->max_record_bytes * 2 + 65536;
     if (need < 1000000)
         need = 1000000;
     if (need > 1000000000)
         need = 1000000000;
     snprintf(max_bytes, sizeof(max_bytes), "%lld", need);
-    int rc = set_prop(conf, "bootstrap.servers", cfg->kafka_brokers, 0, NULL, errstr, errlen) ||
+    int rc = set_prop(conf, "bootstrap.servers", o->brokers, 0, NULL, errstr, errlen) ||
              set_list(conf, producer_defaults, LC_ARRAY_SIZE(producer_defaults), errstr, errlen) ||
              set_prop(conf, "message.max.bytes", max_bytes, 0, NULL, errstr, errlen) ||
-             set_passthrough(conf, u, n, cfg->path, errstr, errlen) ||
+             set_passthrough(conf, u, n, o->config_path, errstr, errlen) ||
              force_prop(conf, u, n, "enable.idempotence", "true", errstr, errlen) ||
              force_prop(conf, u, n, "acks", "all", errstr, errlen);
-    if (!rc && cfg->delivery == LC_DELIVERY_EXACTLY_ONCE)
-        rc = force_prop(conf, u, n, "transactional.id", cfg->kafka_transactional_id, errstr, errlen);
+    if (!rc && o->transactional)
+        rc = force_prop(conf, u, n, "transactional.id", o->transactional_id, errstr, errlen);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return NULL;
@@ -177,6 +194,39 @@ int lc_kafka_wait_cluster(rd_kafka_t *rk, const char *input_topic, const char *o
     }
     return lc_err(errstr, errlen, "kafka %s unreachable after %d s: %s",
                   "brokers", timeout_ms / 1000, rd_kafka_err2str(err));
+}
+
+bool lc_kafka_reachable(rd_kafka_t *rk, int timeout_ms)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    if (rd_kafka_metadata(rk, 0, NULL, &md, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return false;
+    rd_kafka_metadata_destroy(md);
+    return true;
+}
+
+int lc_kafka_consumer_lag(rd_kafka_t *consumer, int64_t *lag_out)
+{
+    int64_t lag = 0;
+    bool known = false;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -1;
+    rd_kafka_position(consumer, l);
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(consumer, l->elems[i].topic, l->elems[i].partition,
+                                           &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
+            continue;
+        int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
+        if (hi > pos)
+            lag += hi - pos;
+        known = true;
+    }
+    bool none_assigned = l->cnt == 0;
+    rd_kafka_topic_partition_list_destroy(l);
+    *lag_out = known || none_assigned ? lag : -1;
+    return 0;
 }
 
 /* Appends the decimal digits of v (v >= 0) at o; returns the end. */

@@ -1,6 +1,8 @@
 /* log.c - one event a line on standard error: time, level, component, message. */
 #include "lc_log.h"
 
+#include "lc_common.h"
+
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,12 +12,12 @@
 
 int lc_log_threshold = LC_LOG_INFO;
 
-static const char *const level_names[] = {"error", "warn", "info", "debug"};
+const char *const lc_log_level_names[] = {"error", "warn", "info", "debug", NULL};
 
 int lc_log_parse_level(const char *name, lc_log_level_t *out)
 {
-    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-        if (strcasecmp(name, level_names[i]) == 0) {
+    for (size_t i = 0; lc_log_level_names[i]; i++) {
+        if (strcasecmp(name, lc_log_level_names[i]) == 0) {
             *out = (lc_log_level_t)i;
             return 0;
         }
@@ -25,6 +27,16 @@ int lc_log_parse_level(const char *name, lc_log_level_t *out)
         return 0;
     }
     return -1;
+}
+
+bool lc_log_is_secret_name(const char *name)
+{
+    static const char *const marks[] = {"password", "secret", "sasl.oauthbearer.config",
+                                        "ssl.key.pem", "ssl_key", "private"};
+    for (size_t i = 0; i < LC_ARRAY_SIZE(marks); i++)
+        if (strcasestr(name, marks[i]))
+            return true;
+    return false;
 }
 
 void lc_log_set_level(lc_log_level_t level)
@@ -53,5 +65,5 @@ void lc_log_write(lc_log_level_t level, const char *component, const char *fmt, 
 
     /* A single fprintf per line keeps lines whole across threads (stdio locks the stream). */
     fprintf(stderr, "%s.%03ldZ %-5s %s: %s\n", when, ts.tv_nsec / 1000000,
-            level_names[level], component, msg);
+            lc_log_level_names[level], component, msg);
 }

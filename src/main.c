@@ -1,6 +1,6 @@
 /*
  * main.c - logclassify's command line: the service, --check-config, pipe mode.
- * Exit statuses (SPEC §7): 0 clean stop, 1 failure while running, 2 bad usage or
+ * Exit statuses (CONTRACT §7): 0 clean stop, 1 failure while running, 2 bad usage or
  * configuration, 3 a dependency (Kafka or MySQL) unreachable at start.
  */
 #include <getopt.h>
@@ -12,13 +12,14 @@
 #include <librdkafka/rdkafka.h>
 
 #include "lc_config.h"
+#include "lc_http.h"
 #include "lc_log.h"
 #include "lc_metrics.h"
 #include "lc_mysql.h"
 #include "lc_notify.h"
 #include "lc_pipe.h"
 #include "lc_pipeline.h"
-#include "lc_refresh.h"
+#include "lc_users_source.h"
 
 #ifndef LC_VERSION
 #define LC_VERSION "0.1.0"
@@ -123,27 +124,12 @@ static lc_users_t *mysql_loader(void *ctx, char *errstr, size_t errlen)
     return lc_mysql_load_users(ctx, errstr, errlen);
 }
 
-static bool key_field_is_integer(const lc_config_t *cfg)
-{
-    int i = lc_schema_field_index(cfg->schema, cfg->users_key_field);
-    return i >= 0 && lc_schema_field_type(cfg->schema, (size_t)i) == LC_FT_INTEGER;
-}
-
 static lc_users_source_t *start_users(const lc_config_t *cfg, lc_metrics_t *m, int *exit_code)
 {
-    lc_refresh_opts_t ro = {
-        .load = mysql_loader,
-        .load_ctx = (void *)cfg,
-        .refresh_interval_ms = cfg->users_refresh_interval_s * 1000,
-        .startup_timeout_ms = cfg->users_startup_timeout_s * 1000,
-        .backoff_min_ms = 1000,
-        .snapshot_path = cfg->users_snapshot_path,
-        .int_keys = key_field_is_integer(cfg),
-        .case_insensitive = cfg->users_case_insensitive,
-        .metrics = m,
-    };
     char err[1024];
-    lc_users_source_t *src = lc_users_source_start(&ro, (volatile int *)&stop_requested, err, sizeof(err));
+    lc_users_source_t *src = lc_users_source_start(&cfg->users, mysql_loader, (void *)&cfg->mysql,
+                                                   m, (volatile int *)&stop_requested, err,
+                                                   sizeof(err));
     if (!src) {
         fprintf(stderr, "logclassify: %s\n", err);
         *exit_code = stop_requested ? LC_EXIT_OK : LC_EXIT_UNAVAILABLE;
@@ -151,25 +137,25 @@ static lc_users_source_t *start_users(const lc_config_t *cfg, lc_metrics_t *m, i
     return src;
 }
 
-static int run_pipe_mode(const lc_config_t *cfg, const options_t *o, lc_metrics_t *m)
+static int run_pipe_mode(const lc_config_t *cfg, const options_t *o)
 {
     char err[1024];
     lc_users_t *users = NULL;
     lc_users_source_t *src = NULL;
     int code = LC_EXIT_OK;
     if (o->users_csv) {
-        users = lc_users_load_csv(o->users_csv, key_field_is_integer(cfg),
-                                  cfg->users_case_insensitive, err, sizeof(err));
+        users = lc_users_load_csv(o->users_csv, cfg->users.int_keys, cfg->users.case_insensitive,
+                                  err, sizeof(err));
         if (!users) {
             fprintf(stderr, "logclassify: %s\n", err);
             return LC_EXIT_USAGE;
         }
     } else {
-        if (!(src = start_users(cfg, m, &code)))
+        if (!(src = start_users(cfg, NULL, &code)))   /* pipe mode serves no metrics */
             return code;
         users = lc_users_source_acquire(src);
     }
-    if (lc_pipe_run(cfg, users, stdin, stdout, m, err, sizeof(err)) != 0) {
+    if (lc_pipe_run(&cfg->classify, users, stdin, stdout, err, sizeof(err)) != 0) {
         fprintf(stderr, "logclassify: %s\n", err);
         code = LC_EXIT_FAILURE;
     }
@@ -187,8 +173,9 @@ static void install_signals(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
-static int run_service(const lc_config_t *cfg, lc_metrics_t *m)
+static int run_service(const lc_config_t *cfg)
 {
+    lc_metrics_t *m = lc_metrics_new(cfg->schema, cfg->stats_interval_s);
     lc_notify_t notify;
     lc_notify_init(&notify);
     lc_http_t *http = NULL;
@@ -197,6 +184,7 @@ static int run_service(const lc_config_t *cfg, lc_metrics_t *m)
         http = lc_http_start(m, cfg->metrics_listen, err, sizeof(err));
         if (!http) {
             fprintf(stderr, "logclassify: %s\n", err);
+            lc_metrics_free(m);
             return LC_EXIT_FAILURE;
         }
         LC_INFO("metrics", "serving /metrics and /healthz on http://%s", cfg->metrics_listen);
@@ -208,12 +196,16 @@ static int run_service(const lc_config_t *cfg, lc_metrics_t *m)
         lc_notify_status("connecting to kafka");
         lc_pipeline_hooks_t hooks;
         lc_notify_hooks(&notify, &hooks);
-        code = lc_pipeline_run(cfg, src, m, &hooks, &stop_requested, err, sizeof(err));
+        lc_transform_t *classify = lc_transform_classify_new(&cfg->classify, src);
+        code = lc_pipeline_run(&cfg->pipeline, &cfg->kafka, classify, m, &hooks,
+                               &stop_requested, err, sizeof(err));
         if (code != LC_EXIT_OK)
             fprintf(stderr, "logclassify: %s\n", err);
+        lc_transform_classify_free(classify);
         lc_users_source_stop(src);
     }
     lc_http_stop(http);
+    lc_metrics_free(m);
     LC_INFO("main", "exit %d", code);
     return code;
 }
@@ -237,19 +229,10 @@ int main(int argc, char **argv)
         lc_config_free(cfg);
         return LC_EXIT_OK;
     }
-    lc_log_level_t level = LC_LOG_INFO;
-    lc_log_parse_level(cfg->log_level, &level);
-    lc_log_set_level(level);
+    lc_log_set_level(cfg->log_level);
     install_signals();
 
-    lc_metrics_t m;
-    if (lc_metrics_init(&m, cfg->schema) != 0) {
-        fprintf(stderr, "logclassify: out of memory\n");
-        lc_config_free(cfg);
-        return LC_EXIT_FAILURE;
-    }
-    int code = o.stdin_mode ? run_pipe_mode(cfg, &o, &m) : run_service(cfg, &m);
-    lc_metrics_destroy(&m);
+    int code = o.stdin_mode ? run_pipe_mode(cfg, &o) : run_service(cfg);
     lc_config_free(cfg);
     return code;
 }

@@ -1,47 +1,222 @@
-/* metrics.c - counters, Prometheus text rendering, health, and the HTTP endpoint. */
+/* metrics.c - counters and gauges, the stats log line, Prometheus text, health. */
 #include "lc_metrics.h"
 
-#include <microhttpd.h>
-#include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "lc_log.h"
 
-static const double bucket_bounds_s[LC_METRICS_NBUCKETS] = {
+/* Batch duration histogram upper bounds, in seconds. */
+#define NBUCKETS 12
+static const double bucket_bounds_s[NBUCKETS] = {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 
-int lc_metrics_init(lc_metrics_t *m, const lc_schema_t *schema)
+struct lc_metrics {
+    const lc_schema_t *schema;                    /* borrowed: reason names */
+    _Atomic uint64_t records[LC_STATUS__COUNT];
+    _Atomic uint64_t *reasons;                    /* nreasons entries */
+    size_t nreasons;
+    _Atomic uint64_t batches;
+    _Atomic uint64_t batch_us_sum;
+    _Atomic uint64_t batch_buckets[NBUCKETS];
+    _Atomic int64_t consumer_lag;                 /* sum over assigned partitions; -1 unknown */
+    _Atomic uint64_t produce_errors;
+    _Atomic uint64_t commits;
+    _Atomic uint64_t commit_errors;
+    _Atomic uint64_t transactions_aborted;
+    _Atomic int64_t users_entries;                /* distinct accounts in the snapshot */
+    _Atomic int64_t users_loaded_at_ms;           /* wall clock of the snapshot's load; 0 none */
+    _Atomic uint64_t users_refresh_failures;
+    _Atomic uint64_t users_rows_skipped;
+    _Atomic int users_outage;                     /* 1 while refreshes fail */
+    _Atomic int consuming;                        /* 1 once the group assigned us */
+    _Atomic int kafka_down;                       /* 1 while all brokers are down */
+    /* the stats line: only the thread that calls lc_metrics_stats_* touches these */
+    int stats_interval_s;
+    int64_t next_stats_ms;
+    int64_t stats_prev_ms;
+    uint64_t stats_records_prev;
+};
+
+lc_metrics_t *lc_metrics_new(const lc_schema_t *schema, int stats_interval_s)
 {
-    memset(m, 0, sizeof(*m));
+    lc_metrics_t *m = lc_xcalloc(1, sizeof(*m));
     m->schema = schema;
     m->nreasons = schema ? lc_schema_nreasons(schema) : 0;
-    m->reasons = calloc(m->nreasons ? m->nreasons : 1, sizeof(*m->reasons));
-    if (!m->reasons)
-        return -1;
+    m->reasons = lc_xcalloc(m->nreasons, sizeof(*m->reasons));
+    m->stats_interval_s = stats_interval_s;
     atomic_store(&m->consumer_lag, -1);
-    atomic_store(&m->started_at_ms, lc_wall_ms());
-    return 0;
+    return m;
 }
 
-void lc_metrics_destroy(lc_metrics_t *m)
+void lc_metrics_free(lc_metrics_t *m)
 {
+    if (!m)
+        return;
     free(m->reasons);
-    m->reasons = NULL;
+    free(m);
+}
+
+size_t lc_metrics_nreasons(const lc_metrics_t *m)
+{
+    return m->nreasons;
+}
+
+/* ---- writers -------------------------------------------------------------------------- */
+
+void lc_metrics_add_records(lc_metrics_t *m, const uint64_t *status, const uint64_t *reasons)
+{
+    if (!m)
+        return;
+    for (int s = 0; s < LC_STATUS__COUNT; s++)
+        if (status[s])
+            atomic_fetch_add(&m->records[s], status[s]);
+    for (size_t r = 0; r < m->nreasons; r++)
+        if (reasons[r])
+            atomic_fetch_add(&m->reasons[r], reasons[r]);
 }
 
 void lc_metrics_observe_batch(lc_metrics_t *m, uint64_t duration_us)
 {
+    if (!m)
+        return;
     atomic_fetch_add(&m->batches, 1);
     atomic_fetch_add(&m->batch_us_sum, duration_us);
-    for (int i = 0; i < LC_METRICS_NBUCKETS; i++) {
+    for (int i = 0; i < NBUCKETS; i++) {
         if ((double)duration_us / 1e6 <= bucket_bounds_s[i]) {
             atomic_fetch_add(&m->batch_buckets[i], 1);
             break;
         }
     }
+}
+
+void lc_metrics_count_produce_error(lc_metrics_t *m)
+{
+    if (m)
+        atomic_fetch_add(&m->produce_errors, 1);
+}
+
+void lc_metrics_count_commit(lc_metrics_t *m, bool ok)
+{
+    if (m)
+        atomic_fetch_add(ok ? &m->commits : &m->commit_errors, 1);
+}
+
+void lc_metrics_count_abort(lc_metrics_t *m)
+{
+    if (m)
+        atomic_fetch_add(&m->transactions_aborted, 1);
+}
+
+void lc_metrics_set_consuming(lc_metrics_t *m)
+{
+    if (m)
+        atomic_store(&m->consuming, 1);
+}
+
+bool lc_metrics_consuming(const lc_metrics_t *m)
+{
+    return m && atomic_load(&m->consuming);
+}
+
+void lc_metrics_set_kafka_down(lc_metrics_t *m, bool down)
+{
+    if (m)
+        atomic_store(&m->kafka_down, down ? 1 : 0);
+}
+
+bool lc_metrics_kafka_down(const lc_metrics_t *m)
+{
+    return m && atomic_load(&m->kafka_down);
+}
+
+void lc_metrics_set_consumer_lag(lc_metrics_t *m, int64_t lag)
+{
+    if (m)
+        atomic_store(&m->consumer_lag, lag);
+}
+
+void lc_metrics_set_users(lc_metrics_t *m, size_t accounts, int64_t loaded_at_ms,
+                          size_t rows_skipped)
+{
+    if (!m)
+        return;
+    atomic_store(&m->users_entries, (int64_t)accounts);
+    atomic_store(&m->users_loaded_at_ms, loaded_at_ms);
+    atomic_store(&m->users_rows_skipped, (uint64_t)rows_skipped);
+}
+
+void lc_metrics_count_refresh_failure(lc_metrics_t *m)
+{
+    if (m)
+        atomic_fetch_add(&m->users_refresh_failures, 1);
+}
+
+void lc_metrics_set_users_outage(lc_metrics_t *m, bool outage)
+{
+    if (m)
+        atomic_store(&m->users_outage, outage ? 1 : 0);
+}
+
+/* ---- the stats line ----------------------------------------------------------------- */
+
+static void log_stats(lc_metrics_t *m, int64_t now)
+{
+    lc_metrics_counts_t c;
+    lc_metrics_read(m, &c);
+    uint64_t total = 0;
+    for (int i = 0; i < LC_STATUS__COUNT; i++)
+        total += c.records[i];
+    double secs = (double)(now - m->stats_prev_ms) / 1000.0;
+    double rate = secs > 0 ? (double)(total - m->stats_records_prev) / secs : 0;
+    int64_t loaded = c.users_loaded_at_ms;
+    LC_INFO("stats", "%.0f records/s, total=%llu good=%llu bad=%llu suspicious=%llu lag=%lld users=%lld users_age=%llds",
+            rate, (unsigned long long)total, (unsigned long long)c.records[LC_STATUS_GOOD],
+            (unsigned long long)c.records[LC_STATUS_BAD],
+            (unsigned long long)c.records[LC_STATUS_SUSPICIOUS], (long long)c.consumer_lag,
+            (long long)c.users_entries,
+            (long long)(loaded ? (lc_wall_ms() - loaded) / 1000 : -1));
+    m->stats_records_prev = total;
+    m->stats_prev_ms = now;
+}
+
+void lc_metrics_stats_start(lc_metrics_t *m, int64_t now_ms)
+{
+    m->stats_prev_ms = now_ms;
+    m->next_stats_ms = 0;
+}
+
+void lc_metrics_stats_tick(lc_metrics_t *m, int64_t now_ms)
+{
+    if (now_ms < m->next_stats_ms)
+        return;
+    if (m->stats_interval_s > 0 && now_ms - m->stats_prev_ms >= (int64_t)m->stats_interval_s * 1000)
+        log_stats(m, now_ms);
+    m->next_stats_ms = now_ms + 1000;
+}
+
+/* ---- readers ------------------------------------------------------------------------ */
+
+void lc_metrics_read(const lc_metrics_t *m, lc_metrics_counts_t *out)
+{
+    for (int s = 0; s < LC_STATUS__COUNT; s++)
+        out->records[s] = atomic_load(&m->records[s]);
+    out->batches = atomic_load(&m->batches);
+    out->produce_errors = atomic_load(&m->produce_errors);
+    out->commits = atomic_load(&m->commits);
+    out->commit_errors = atomic_load(&m->commit_errors);
+    out->transactions_aborted = atomic_load(&m->transactions_aborted);
+    out->users_refresh_failures = atomic_load(&m->users_refresh_failures);
+    out->consumer_lag = atomic_load(&m->consumer_lag);
+    out->users_entries = atomic_load(&m->users_entries);
+    out->users_loaded_at_ms = atomic_load(&m->users_loaded_at_ms);
+}
+
+uint64_t lc_metrics_reason(const lc_metrics_t *m, size_t r)
+{
+    return r < m->nreasons ? atomic_load(&m->reasons[r]) : 0;
 }
 
 static void render_header(lc_buf_t *out, const char *name, const char *type, const char *help)
@@ -63,12 +238,12 @@ static void render_label_value(lc_buf_t *out, const char *v)
     }
 }
 
-static void render_batch_histogram(lc_metrics_t *m, lc_buf_t *out)
+static void render_batch_histogram(const lc_metrics_t *m, lc_buf_t *out)
 {
     const char *name = "logclassify_batch_duration_seconds";
     render_header(out, name, "histogram", "Time to classify, produce and hand over one micro-batch.");
     uint64_t cumulative = 0;
-    for (int i = 0; i < LC_METRICS_NBUCKETS; i++) {
+    for (int i = 0; i < NBUCKETS; i++) {
         cumulative += atomic_load(&m->batch_buckets[i]);
         lc_buf_printf(out, "%s_bucket{le=\"%g\"} %llu\n", name, bucket_bounds_s[i],
                       (unsigned long long)cumulative);
@@ -94,7 +269,7 @@ static void render_gauge(lc_buf_t *out, const char *name, const char *help, doub
         lc_buf_printf(out, "%s %.3f\n", name, v);
 }
 
-void lc_metrics_render(lc_metrics_t *m, lc_buf_t *out)
+void lc_metrics_render(const lc_metrics_t *m, lc_buf_t *out)
 {
     render_header(out, "logclassify_records_total", "counter", "Records classified, by label.");
     for (int s = 0; s < LC_STATUS__COUNT; s++)
@@ -126,7 +301,7 @@ void lc_metrics_render(lc_metrics_t *m, lc_buf_t *out)
     render_gauge(out, "logclassify_up", "1 when healthy (same rule as /healthz).", lc_metrics_health(m, NULL, 0) == 0 ? 1 : 0);
 }
 
-int lc_metrics_health(lc_metrics_t *m, char *reason, size_t len)
+int lc_metrics_health(const lc_metrics_t *m, char *reason, size_t len)
 {
     if (atomic_load(&m->users_loaded_at_ms) == 0)
         return lc_err(reason, len, "no users snapshot");
@@ -135,120 +310,4 @@ int lc_metrics_health(lc_metrics_t *m, char *reason, size_t len)
     if (!atomic_load(&m->consuming))
         return lc_err(reason, len, "not consuming (no group assignment yet)");
     return 0;
-}
-
-/* ---- HTTP ---------------------------------------------------------------------------- */
-
-struct lc_http {
-    struct MHD_Daemon *daemon;
-    lc_metrics_t *metrics;
-};
-
-static enum MHD_Result respond(struct MHD_Connection *conn, unsigned status,
-                               const char *content_type, lc_buf_t *body)
-{
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        body->len, body->data, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
-    MHD_add_response_header(resp, "Content-Type", content_type);
-    enum MHD_Result r = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return r;
-}
-
-static enum MHD_Result handle_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                      const char *method, const char *version,
-                                      const char *upload_data, size_t *upload_data_size,
-                                      void **req_cls)
-{
-    (void)version; (void)upload_data; (void)upload_data_size; (void)req_cls;
-    lc_http_t *h = cls;
-    lc_buf_t body = {0};
-    enum MHD_Result r;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        lc_buf_puts(&body, "method not allowed\n");
-        r = respond(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "text/plain", &body);
-    } else if (strcmp(url, "/metrics") == 0) {
-        lc_metrics_render(h->metrics, &body);
-        r = respond(conn, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", &body);
-    } else if (strcmp(url, "/healthz") == 0) {
-        char reason[160];
-        if (lc_metrics_health(h->metrics, reason, sizeof(reason)) == 0) {
-            lc_buf_puts(&body, "ok\n");
-            r = respond(conn, MHD_HTTP_OK, "text/plain", &body);
-        } else {
-            lc_buf_printf(&body, "%s\n", reason);
-            r = respond(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "text/plain", &body);
-        }
-    } else {
-        lc_buf_puts(&body, "not found: try /metrics or /healthz\n");
-        r = respond(conn, MHD_HTTP_NOT_FOUND, "text/plain", &body);
-    }
-    lc_buf_free(&body);
-    return r;
-}
-
-/* Splits "host:port" ("[::1]:9108" too) and resolves it. */
-static int resolve_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
-                          char *errstr, size_t errlen)
-{
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || !colon[1])
-        return lc_err(errstr, errlen, "metrics.listen '%s': expected host:port", listen);
-    size_t hl = (size_t)(colon - listen);
-    if (listen[0] == '[' && hl >= 2 && listen[hl - 1] == ']') {
-        listen++;
-        hl -= 2;
-    }
-    if (hl >= sizeof(host))
-        return lc_err(errstr, errlen, "metrics.listen: host too long");
-    memcpy(host, listen, hl);
-    host[hl] = 0;
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *ai = NULL;
-    int rc = getaddrinfo(host, colon + 1, &hints, &ai);
-    if (rc != 0)
-        return lc_err(errstr, errlen, "metrics.listen '%s': %s", host, gai_strerror(rc));
-    memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-    *sslen = ai->ai_addrlen;
-    freeaddrinfo(ai);
-    return 0;
-}
-
-lc_http_t *lc_http_start(lc_metrics_t *m, const char *listen, char *errstr, size_t errlen)
-{
-    struct sockaddr_storage ss;
-    socklen_t sslen;
-    if (resolve_listen(listen, &ss, &sslen, errstr, errlen) != 0)
-        return NULL;
-    lc_http_t *h = calloc(1, sizeof(*h));
-    if (!h) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
-    h->metrics = m;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    h->daemon = MHD_start_daemon(flags, 0, NULL, NULL, handle_request, h,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-                                 MHD_OPTION_END);
-    if (!h->daemon) {
-        lc_err(errstr, errlen, "metrics.listen %s: cannot listen (address in use?)", listen);
-        free(h);
-        return NULL;
-    }
-    return h;
-}
-
-void lc_http_stop(lc_http_t *h)
-{
-    if (!h)
-        return;
-    MHD_stop_daemon(h->daemon);
-    free(h);
 }

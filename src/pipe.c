@@ -5,22 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool line_is_blank(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return false;
-    return true;
-}
+#include "lc_text.h"
 
-int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE *out,
-                lc_metrics_t *metrics, char *errstr, size_t errlen)
+int lc_pipe_run(const lc_classify_opts_t *opts, const lc_users_t *users, FILE *in, FILE *out,
+                char *errstr, size_t errlen)
 {
-    lc_classify_opts_t opts;
-    lc_config_classify_opts(cfg, &opts);
-    lc_classifier_t *c = lc_classifier_new(&opts, errstr, errlen);
-    if (!c)
-        return -1;
+    lc_classifier_t *c = lc_classifier_new(opts);
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -33,7 +23,7 @@ int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE 
             len--;
         if (len && line[len - 1] == '\r')
             len--;
-        if (line_is_blank(line, len))
+        if (lc_text_is_blank(line, len))
             continue;
         lc_verdict_t v;
         lc_buf_reset(&outbuf);
@@ -42,11 +32,6 @@ int lc_pipe_run(const lc_config_t *cfg, const lc_users_t *users, FILE *in, FILE 
         if (fwrite(outbuf.data, 1, outbuf.len, out) != outbuf.len) {
             rc = lc_err(errstr, errlen, "write: %s", strerror(errno));
             break;
-        }
-        if (metrics) {
-            atomic_fetch_add(&metrics->records[v.status], 1);
-            for (size_t i = 0; i < v.nreasons; i++)
-                atomic_fetch_add(&metrics->reasons[v.reasons[i]], 1);
         }
     }
     if (rc == 0 && ferror(in))

@@ -1,4 +1,8 @@
-/* pipeline.c - consume -> classify -> produce, with at-least-once or exactly-once hand-over. */
+/*
+ * pipeline.c - consume -> transform -> produce. How input offsets follow the outputs is the
+ * delivery mode's (lc_delivery.h: at_least_once in offsets.c, exactly_once in txn.c); what
+ * each record becomes is the transform's (lc_transform.h).
+ */
 #include "lc_pipeline.h"
 
 #include <inttypes.h>
@@ -6,50 +10,36 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lc_kafka.h"
 #include "lc_log.h"
-#include "lc_offsets.h"
-
-/* exactly_once: where each input partition's part of the batch in hand starts and ends. */
-typedef struct partition {
-    int64_t first_in_batch;  /* where to rewind to after an abort; -1 none */
-    int64_t next_in_batch;   /* position after the batch */
-} partition_t;
 
 typedef struct pipeline {
-    const lc_config_t *cfg;
+    const lc_pipeline_opts_t *opts;
+    const lc_kafka_opts_t *kafka;
+    const lc_transform_t *transform;
     lc_metrics_t *metrics;
-    lc_users_source_t *users;
     const lc_pipeline_hooks_t *hooks;
     volatile sig_atomic_t *stop;
-    bool eos;
+
+    const lc_delivery_ops_t *ops;   /* the delivery mode */
+    void *delivery;                 /* its state */
 
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
     rd_kafka_topic_t *out_topic;
-    lc_offsets_t *offsets;       /* at_least_once: what may be committed, and the commits */
 
-    partition_t *parts;          /* exactly_once batch positions, by input partition id */
-    int nparts;
-
-    rd_kafka_message_t **batch;  /* the batch in hand */
+    rd_kafka_message_t **batch;     /* the batch in hand */
     int batch_len;
-
-    lc_classifier_t *classifier;
-    lc_buf_t out;
-    uint64_t *batch_reasons;     /* per-batch reason counts, added to metrics at once */
+    lc_buf_t out;                   /* the transform's scratch */
+    uint64_t *batch_reasons;        /* per-batch reason counts, added to metrics at once */
     uint64_t batch_status[LC_STATUS__COUNT];
 
-    char auth_error[512];        /* the first authentication error (start-up gives up on it) */
-    char last_error[512];        /* the client's last error, for the start-up failure line */
-    bool fatal;                  /* set by a failed delivery or a fatal client error */
+    char auth_error[512];           /* the first authentication error (start-up gives up on it) */
+    char last_error[512];           /* the client's last error, for the start-up failure line */
+    bool fatal;                     /* set by a failed delivery or a fatal client error */
     char fatal_msg[512];
     bool ready_sent;
-    int64_t next_stats_ms;
-    int64_t next_lag_ms;         /* the lag gauge is refreshed from cached watermarks then */
-    int64_t next_probe_ms;       /* next metadata probe while the brokers are down */
-    uint64_t stats_records_prev;
-    int64_t stats_prev_ms;
+    int64_t next_lag_ms;            /* the lag gauge is refreshed from cached watermarks then */
+    int64_t next_probe_ms;          /* next metadata probe while the brokers are down */
 } pipeline_t;
 
 static void set_fatal(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -65,67 +55,21 @@ static void set_fatal(pipeline_t *p, const char *fmt, ...)
     LC_ERROR("pipeline", "%s", p->fatal_msg);
 }
 
-/* ---- partition bookkeeping ----------------------------------------------------------- */
-
-static partition_t *partition_get(pipeline_t *p, int32_t id)
-{
-    if (id >= p->nparts) {
-        int n = id + 1 > p->nparts * 2 ? id + 1 : p->nparts * 2;
-        partition_t *np = realloc(p->parts, (size_t)n * sizeof(*np));
-        if (!np)
-            abort();
-        for (int i = p->nparts; i < n; i++)
-            np[i] = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
-        p->parts = np;
-        p->nparts = n;
-    }
-    return &p->parts[id];
-}
-
-static void partition_reset(pipeline_t *p, int32_t id)
-{
-    *partition_get(p, id) = (partition_t){.first_in_batch = -1, .next_in_batch = -1};
-}
-
-/* ---- commits (at_least_once) ---------------------------------------------------------- */
-
-static void commit_result(void *ctx, rd_kafka_resp_err_t err)
-{
-    pipeline_t *p = ctx;
-    if (!err) {
-        atomic_fetch_add(&p->metrics->commits, 1);
-        return;
-    }
-    atomic_fetch_add(&p->metrics->commit_errors, 1);
-    LC_WARN("pipeline", "offset commit failed: %s (retried with the next commit)",
-            rd_kafka_err2str(err));
-}
-
-/* Before letting partitions go or stopping: commit synchronously, retrying a failed commit
- * for a while; what still fails is read again by the next owner (at least once). */
-static void commit_until_acknowledged(pipeline_t *p, const rd_kafka_topic_partition_list_t *only)
-{
-    for (int attempt = 0; attempt < 10; attempt++) {
-        lc_offsets_commit(p->offsets, only, true);
-        if (!lc_offsets_commit_pending(p->offsets, only))
-            return;
-        rd_kafka_poll(p->producer, 200 * (attempt + 1));
-    }
-    LC_WARN("pipeline", "could not commit the last offsets: those records will be read again");
-}
+/* ---- client callbacks ------------------------------------------------------------------- */
 
 static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
     pipeline_t *p = opaque;
-    lc_segment_done(m->_private, m->err == RD_KAFKA_RESP_ERR_NO_ERROR);
-    if (m->err) {
-        atomic_fetch_add(&p->metrics->produce_errors, 1);
-        /* The idempotent producer has already retried everything retriable. */
-        if (!p->eos)
-            set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
-                      rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
-    }
+    bool ok = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    bool fatal = p->ops->delivered(p->delivery, m->_private, ok);
+    if (ok)
+        return;
+    lc_metrics_count_produce_error(p->metrics);
+    /* The idempotent producer has already retried everything retriable. */
+    if (fatal)
+        set_fatal(p, "delivery to %s [%" PRId32 "] failed: %s; stopping before committing past it",
+                  rd_kafka_topic_name(m->rkt), m->partition, rd_kafka_err2str(m->err));
 }
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
@@ -138,7 +82,7 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
         return;
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
-        atomic_store(&p->metrics->kafka_down, 1);
+        lc_metrics_set_kafka_down(p->metrics, true);
     if (err == RD_KAFKA_RESP_ERR__AUTHENTICATION && !p->auth_error[0])
         snprintf(p->auth_error, sizeof(p->auth_error), "%s", reason);   /* names no secret */
     if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
@@ -164,45 +108,22 @@ static void drop_batch_records(pipeline_t *p, const rd_kafka_topic_partition_lis
     p->batch_len = kept;
 }
 
-/* Waits for the delivery reports of the given partitions' records (at_least_once). */
-static void await_partitions(pipeline_t *p, const rd_kafka_topic_partition_list_t *parts)
-{
-    while (!lc_offsets_idle(p->offsets, parts))
-        rd_kafka_poll(p->producer, 100);
-}
-
 static void on_assign(pipeline_t *p, rd_kafka_topic_partition_list_t *parts)
 {
-    for (int i = 0; i < parts->cnt; i++) {
-        int32_t id = parts->elems[i].partition;
-        partition_reset(p, id);
-        if (p->offsets)
-            lc_offsets_assign(p->offsets, id);
-    }
+    p->ops->assign(p->delivery, parts);
     LC_INFO("pipeline", "assigned %d partition(s)", parts->cnt);
     rd_kafka_error_t *e = rd_kafka_incremental_assign(p->consumer, parts);
     if (e) {
         set_fatal(p, "incremental assign failed: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
-    atomic_store(&p->metrics->consuming, 1);
+    lc_metrics_set_consuming(p->metrics);
 }
 
 static void on_revoke(pipeline_t *p, rd_kafka_topic_partition_list_t *parts, bool lost)
 {
     drop_batch_records(p, parts);
-    if (!p->eos) {
-        /* Finish what was handed to the producer, then commit it before letting go. */
-        await_partitions(p, parts);
-        if (!lost)
-            commit_until_acknowledged(p, parts);
-    }
-    for (int i = 0; i < parts->cnt; i++) {
-        int32_t id = parts->elems[i].partition;
-        partition_reset(p, id);
-        if (p->offsets)
-            lc_offsets_forget(p->offsets, id);
-    }
+    p->ops->revoke(p->delivery, parts, lost);   /* at_least_once: finish, commit, let go */
     LC_INFO("pipeline", "%s %d partition(s)", lost ? "lost" : "revoked", parts->cnt);
     rd_kafka_error_t *e = rd_kafka_incremental_unassign(p->consumer, parts);
     if (e) {
@@ -229,9 +150,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
  * then takes only what is already there, so a quiet topic never delays a record. */
 static void collect_batch(pipeline_t *p)
 {
-    int64_t deadline = lc_now_ms() + p->cfg->batch_max_wait_ms;
+    int64_t deadline = lc_now_ms() + p->opts->batch_max_wait_ms;
     p->batch_len = 0;
-    while (p->batch_len < p->cfg->batch_max_records && !*p->stop && !p->fatal) {
+    while (p->batch_len < p->opts->batch_max_records && !*p->stop && !p->fatal) {
         int timeout = 0;   /* once a record is in hand, only what is already there */
         if (p->batch_len == 0) {
             int64_t left = deadline - lc_now_ms();
@@ -252,7 +173,14 @@ static void collect_batch(pipeline_t *p)
         p->batch[p->batch_len++] = m;
     }
     if (p->batch_len > 0)
-        atomic_store(&p->metrics->kafka_down, 0);
+        lc_metrics_set_kafka_down(p->metrics, false);
+}
+
+static void release_batch(pipeline_t *p)
+{
+    for (int i = 0; i < p->batch_len; i++)
+        rd_kafka_message_destroy(p->batch[i]);
+    p->batch_len = 0;
 }
 
 static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
@@ -262,23 +190,22 @@ static void count_verdict(pipeline_t *p, const lc_verdict_t *v)
         p->batch_reasons[v->reasons[i]]++;
 }
 
-static void flush_batch_counts(pipeline_t *p)
+static void discard_batch_counts(pipeline_t *p)
 {
-    for (int s = 0; s < LC_STATUS__COUNT; s++) {
-        if (p->batch_status[s])
-            atomic_fetch_add(&p->metrics->records[s], p->batch_status[s]);
-        p->batch_status[s] = 0;
-    }
-    for (size_t r = 0; r < p->metrics->nreasons; r++) {
-        if (p->batch_reasons[r])
-            atomic_fetch_add(&p->metrics->reasons[r], p->batch_reasons[r]);
-        p->batch_reasons[r] = 0;
-    }
+    memset(p->batch_status, 0, sizeof(p->batch_status));
+    memset(p->batch_reasons, 0, lc_metrics_nreasons(p->metrics) * sizeof(*p->batch_reasons));
 }
 
-/* Hands one output record to the producer, waiting while its queue is full. */
+static void flush_batch_counts(pipeline_t *p)
+{
+    lc_metrics_add_records(p->metrics, p->batch_status, p->batch_reasons);
+    discard_batch_counts(p);
+}
+
+/* Hands one output record to the producer, waiting while its queue is full. -1 when it was
+ * refused: fatal (p->fatal), or for the delivery mode to roll the batch back. */
 static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_verdict_t *v,
-                       lc_segment_t *seg)
+                       const char *value, size_t len, void *opaque)
 {
     char source[512];
     int slen = lc_kafka_format_source(source, sizeof(source), rd_kafka_topic_name(in->rkt),
@@ -292,12 +219,12 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             RD_KAFKA_V_RKT(p->out_topic),
             RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
             RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-            RD_KAFKA_V_VALUE(p->out.data, p->out.len),
+            RD_KAFKA_V_VALUE((void *)value, len),
             RD_KAFKA_V_KEY(in->key, in->key_len),
             RD_KAFKA_V_TIMESTAMP(ts > 0 ? ts : 0),
             RD_KAFKA_V_HEADER("status", status, (ssize_t)strlen(status)),
             RD_KAFKA_V_HEADER("source", source, (ssize_t)slen),
-            RD_KAFKA_V_OPAQUE(seg),
+            RD_KAFKA_V_OPAQUE(opaque),
             RD_KAFKA_V_END);
         if (!err)
             return 0;
@@ -305,234 +232,65 @@ static int produce_one(pipeline_t *p, const rd_kafka_message_t *in, const lc_ver
             rd_kafka_poll(p->producer, 50);
             continue;
         }
-        if (err == RD_KAFKA_RESP_ERR__STATE && p->eos) {
-            /* The transaction failed under the batch (e.g. a refused AddPartitionsToTxn):
-             * an abortable error; run_batch_eos aborts and rewinds. A fatal one is _FATAL. */
-            LC_WARN("pipeline", "transaction failed while producing output of %s; aborting it",
-                    source);
+        if (p->ops->refused(p->delivery, opaque, err, source))
             return -1;
-        }
-        lc_segment_done(seg, false);
-        atomic_fetch_add(&p->metrics->produce_errors, 1);
+        lc_metrics_count_produce_error(p->metrics);
         set_fatal(p, "cannot produce output of %s: %s", source, rd_kafka_err2str(err));
         return -1;
     }
 }
 
-static void note_batch_position(pipeline_t *p, const rd_kafka_message_t *m)
-{
-    partition_t *part = partition_get(p, m->partition);
-    if (part->first_in_batch < 0)
-        part->first_in_batch = m->offset;
-    part->next_in_batch = m->offset + 1;
-}
-
-/* Classifies and produces the batch in hand (exactly_once: noting where to rewind to). */
+/* Transforms and produces the batch in hand, each record tracked by the delivery mode. */
 static int produce_batch(pipeline_t *p)
 {
-    lc_users_t *users = lc_users_source_acquire(p->users);
+    const lc_transform_t *t = p->transform;
+    if (t->begin_batch)
+        t->begin_batch(t->ctx);
     int rc = 0;
     for (int i = 0; i < p->batch_len && rc == 0; i++) {
         rd_kafka_message_t *m = p->batch[i];
-        lc_segment_t *seg = NULL;
-        if (p->eos)
-            note_batch_position(p, m);   /* where to rewind to after an abort */
-        else   /* counted as pending until its delivery report */
-            seg = lc_offsets_add(p->offsets, m->partition, m->offset);
+        void *opaque = p->ops->track(p->delivery, m);
         lc_verdict_t v;
-        lc_buf_reset(&p->out);
-        lc_classify(p->classifier, users, m->payload, m->len, m->payload != NULL, &v, &p->out);
+        size_t len;
+        const char *value = t->apply(t->ctx, m->payload, m->len, m->payload != NULL, &v,
+                                     &p->out, &len);
         count_verdict(p, &v);
-        rc = produce_one(p, m, &v, seg);
+        rc = produce_one(p, m, &v, value, len, opaque);
     }
-    lc_users_unref(users);
-    if (p->offsets)
-        lc_offsets_end_batch(p->offsets);
+    if (t->end_batch)
+        t->end_batch(t->ctx);
     return rc;
 }
 
-static void release_batch(pipeline_t *p)
+/* One batch through the delivery mode: 0 when its records count, else 1 or -1 (lc_delivery.h
+ * end_batch). */
+static int run_batch(pipeline_t *p)
 {
-    for (int i = 0; i < p->batch_len; i++)
-        rd_kafka_message_destroy(p->batch[i]);
-    p->batch_len = 0;
-    for (int id = 0; id < p->nparts; id++)
-        p->parts[id].first_in_batch = -1;
-}
-
-/* ---- exactly_once --------------------------------------------------------------------- */
-
-static rd_kafka_topic_partition_list_t *batch_positions(pipeline_t *p, bool rewind)
-{
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (int id = 0; id < p->nparts; id++) {
-        partition_t *part = &p->parts[id];
-        if (part->first_in_batch < 0)
-            continue;
-        rd_kafka_topic_partition_list_add(l, p->cfg->kafka_input_topic, id)->offset =
-            rewind ? part->first_in_batch : part->next_in_batch;
-    }
-    return l;
-}
-
-/* After an abort: read the batch's records again from where the batch started.
- *
- * The seek is asynchronous. Asking for it already raises the partition's version barrier, so
- * records fetched before it are never returned by a later poll, and the fetcher restarts at
- * the rewound offset when it serves the request. Waiting for that buys nothing, and
- * librdkafka 2.0.2 reads the wait in the wrong unit (librdkafka#4230: 10,000 ms becomes
- * 10 ms), so a synchronous seek during a rebalance failed "timed out" and stopped the
- * service. A partition that is being let go ignores the seek; its next owner starts from the
- * last committed transaction, which is where the rewind points too. Revokes are served only
- * while collecting, so an aborted batch still names at least one partition here. */
-static void rewind_batch(pipeline_t *p)
-{
-    rd_kafka_topic_partition_list_t *l = batch_positions(p, true);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(p->consumer, l, 0);
-    if (e) {
-        set_fatal(p, "cannot rewind after abort: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-/* Aborts the open transaction and rewinds its batch: 1, or -1 when the abort failed. */
-static int abort_and_rewind(pipeline_t *p)
-{
-    rd_kafka_error_t *ae = rd_kafka_abort_transaction(p->producer, -1);
-    if (ae) {
-        set_fatal(p, "abort_transaction failed: %s", rd_kafka_error_string(ae));
-        rd_kafka_error_destroy(ae);
+    char why[512] = "";
+    if (p->ops->begin_batch(p->delivery, why, sizeof(why)) != 0) {
+        set_fatal(p, "%s", why);
         return -1;
     }
-    atomic_fetch_add(&p->metrics->transactions_aborted, 1);
-    rewind_batch(p);
-    return p->fatal ? -1 : 1;
-}
-
-/* Returns 0 when committed, 1 when aborted (and rewound), -1 on a fatal error. */
-static int handle_txn_error(pipeline_t *p, rd_kafka_error_t *e, const char *what)
-{
-    int rc;
-    if (rd_kafka_error_txn_requires_abort(e)) {
-        LC_WARN("pipeline", "%s: %s: aborting the transaction and rewinding", what,
-                rd_kafka_error_string(e));
-        rc = abort_and_rewind(p);
-    } else {
-        set_fatal(p, "%s: %s", what, rd_kafka_error_string(e));
-        rc = -1;
-    }
-    rd_kafka_error_destroy(e);
-    return rc;
-}
-
-static int commit_transaction(pipeline_t *p)
-{
-    rd_kafka_topic_partition_list_t *pos = batch_positions(p, false);
-    rd_kafka_consumer_group_metadata_t *gm = rd_kafka_consumer_group_metadata(p->consumer);
-    rd_kafka_error_t *e = rd_kafka_send_offsets_to_transaction(p->producer, pos, gm, -1);
-    rd_kafka_consumer_group_metadata_destroy(gm);
-    rd_kafka_topic_partition_list_destroy(pos);
-    if (e)
-        return handle_txn_error(p, e, "send_offsets_to_transaction");
-    for (;;) {
-        e = rd_kafka_commit_transaction(p->producer, -1);
-        if (!e)
-            break;
-        if (rd_kafka_error_is_retriable(e)) {
-            rd_kafka_error_destroy(e);
-            continue;
-        }
-        return handle_txn_error(p, e, "commit_transaction");
-    }
-    atomic_fetch_add(&p->metrics->commits, 1);
-    return 0;
-}
-
-static int run_batch_eos(pipeline_t *p)
-{
-    rd_kafka_error_t *e = rd_kafka_begin_transaction(p->producer);
-    if (e) {
-        set_fatal(p, "begin_transaction: %s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-        return -1;
-    }
+    lc_batch_end_t how = LC_BATCH_PRODUCED;
     if (produce_batch(p) != 0)
-        return p->fatal ? -1 : abort_and_rewind(p);
-    return commit_transaction(p);
-}
-
-/* ---- at_least_once -------------------------------------------------------------------- */
-
-static int run_batch_alo(pipeline_t *p)
-{
-    int rc = produce_batch(p);
-    rd_kafka_poll(p->producer, 0);
+        how = p->fatal ? LC_BATCH_FAILED : LC_BATCH_REFUSED;
+    int rc = p->ops->end_batch(p->delivery, how, why, sizeof(why));
+    if (rc < 0 && why[0])
+        set_fatal(p, "%s", why);
     return rc;
 }
 
 /* ---- the loop ------------------------------------------------------------------------- */
 
-static void discard_batch_counts(pipeline_t *p)
-{
-    memset(p->batch_status, 0, sizeof(p->batch_status));
-    memset(p->batch_reasons, 0, p->metrics->nreasons * sizeof(*p->batch_reasons));
-}
-
-/* Sum of (high watermark - position) over the assigned partitions, from cached values. */
-static void update_lag(pipeline_t *p)
-{
-    int64_t lag = 0;
-    bool known = false;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(p->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        return;
-    rd_kafka_position(p->consumer, l);
-    for (int i = 0; i < l->cnt; i++) {
-        int64_t lo, hi;
-        if (rd_kafka_get_watermark_offsets(p->consumer, l->elems[i].topic, l->elems[i].partition,
-                                           &lo, &hi) != RD_KAFKA_RESP_ERR_NO_ERROR || hi < 0)
-            continue;
-        int64_t pos = l->elems[i].offset >= 0 ? l->elems[i].offset : lo;
-        if (hi > pos)
-            lag += hi - pos;
-        known = true;
-    }
-    bool none_assigned = l->cnt == 0;
-    rd_kafka_topic_partition_list_destroy(l);
-    atomic_store(&p->metrics->consumer_lag, known || none_assigned ? lag : -1);
-}
-
-static void log_stats(pipeline_t *p, int64_t now)
-{
-    uint64_t total = 0;
-    uint64_t s[LC_STATUS__COUNT];
-    for (int i = 0; i < LC_STATUS__COUNT; i++)
-        total += (s[i] = atomic_load(&p->metrics->records[i]));
-    double secs = (double)(now - p->stats_prev_ms) / 1000.0;
-    double rate = secs > 0 ? (double)(total - p->stats_records_prev) / secs : 0;
-    int64_t loaded = atomic_load(&p->metrics->users_loaded_at_ms);
-    LC_INFO("stats", "%.0f records/s, total=%llu good=%llu bad=%llu suspicious=%llu lag=%lld users=%lld users_age=%llds",
-            rate, (unsigned long long)total, (unsigned long long)s[LC_STATUS_GOOD],
-            (unsigned long long)s[LC_STATUS_BAD], (unsigned long long)s[LC_STATUS_SUSPICIOUS],
-            (long long)atomic_load(&p->metrics->consumer_lag),
-            (long long)atomic_load(&p->metrics->users_entries),
-            (long long)(loaded ? (lc_wall_ms() - loaded) / 1000 : -1));
-    p->stats_records_prev = total;
-    p->stats_prev_ms = now;
-}
-
 /* While the brokers are marked down, a cheap metadata request tells when they are back,
  * so /healthz recovers even on a topic with no new records. */
 static void probe_kafka_if_down(pipeline_t *p, int64_t now)
 {
-    if (!atomic_load(&p->metrics->kafka_down) || now < p->next_probe_ms)
+    if (!lc_metrics_kafka_down(p->metrics) || now < p->next_probe_ms)
         return;
     p->next_probe_ms = now + 2000;
-    const struct rd_kafka_metadata *md = NULL;
-    if (rd_kafka_metadata(p->consumer, 0, NULL, &md, 500) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        rd_kafka_metadata_destroy(md);
-        atomic_store(&p->metrics->kafka_down, 0);
+    if (lc_kafka_reachable(p->consumer, 500)) {
+        lc_metrics_set_kafka_down(p->metrics, false);
         LC_INFO("pipeline", "kafka brokers reachable again");
     }
 }
@@ -541,28 +299,24 @@ static void housekeeping(pipeline_t *p)
 {
     rd_kafka_poll(p->producer, 0);
     int64_t now = lc_now_ms();
-    if (p->offsets)
-        lc_offsets_tick(p->offsets, now);
+    p->ops->tick(p->delivery, now);
     if (p->hooks && p->hooks->tick)
         p->hooks->tick(p->hooks->ctx);
-    if (!p->ready_sent && atomic_load(&p->metrics->consuming)) {
+    if (!p->ready_sent && lc_metrics_consuming(p->metrics)) {
         p->ready_sent = true;
-        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->cfg->kafka_input_topic,
-                p->cfg->kafka_output_topic, p->eos ? "exactly_once" : "at_least_once");
+        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->kafka->input_topic,
+                p->kafka->output_topic, p->ops->name);
         if (p->hooks && p->hooks->ready)
             p->hooks->ready(p->hooks->ctx);
     }
     probe_kafka_if_down(p, now);
+    int64_t lag;
     if (now >= p->next_lag_ms) {   /* no network: positions and fetch-updated watermarks */
-        update_lag(p);
+        if (lc_kafka_consumer_lag(p->consumer, &lag) == 0)
+            lc_metrics_set_consumer_lag(p->metrics, lag);
         p->next_lag_ms = now + 200;
     }
-    if (now < p->next_stats_ms)
-        return;
-    int interval = p->cfg->log_stats_interval_s;
-    if (interval > 0 && now - p->stats_prev_ms >= (int64_t)interval * 1000)
-        log_stats(p, now);
-    p->next_stats_ms = now + 1000;
+    lc_metrics_stats_tick(p->metrics, now);
 }
 
 static void run_loop(pipeline_t *p)
@@ -571,8 +325,7 @@ static void run_loop(pipeline_t *p)
         collect_batch(p);
         if (p->batch_len > 0 && !p->fatal) {
             int64_t t0 = lc_now_ms();
-            int rc = p->eos ? run_batch_eos(p) : run_batch_alo(p);
-            if (rc == 0 || !p->eos)
+            if (run_batch(p) == 0)
                 flush_batch_counts(p);
             else
                 discard_batch_counts(p);
@@ -583,25 +336,11 @@ static void run_loop(pipeline_t *p)
     }
 }
 
-/* Stop: everything handed to the producer is delivered, then committed. */
-static void drain_and_commit(pipeline_t *p)
-{
-    if (p->eos)
-        return;   /* every batch was committed (or aborted) in its own transaction */
-    int64_t deadline = lc_now_ms() + (p->fatal ? 10000 : 60000);
-    while (rd_kafka_outq_len(p->producer) > 0 && lc_now_ms() < deadline)
-        rd_kafka_poll(p->producer, 100);
-    if (rd_kafka_outq_len(p->producer) > 0)
-        LC_WARN("pipeline", "%d output record(s) still undelivered at stop: their offsets stay uncommitted",
-                rd_kafka_outq_len(p->producer));
-    commit_until_acknowledged(p, NULL);
-}
-
 /* ---- set-up and tear-down -------------------------------------------------------------- */
 
 static rd_kafka_t *create_producer(pipeline_t *p, char *errstr, size_t errlen)
 {
-    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->cfg, errstr, errlen);
+    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->kafka, errstr, errlen);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
@@ -616,7 +355,7 @@ static rd_kafka_t *create_producer(pipeline_t *p, char *errstr, size_t errlen)
 
 static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
 {
-    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->cfg, errstr, errlen);
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->kafka, errstr, errlen);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
@@ -629,110 +368,104 @@ static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
         return NULL;
     }
     rd_kafka_poll_set_consumer(rk);
-    if (!p->eos &&
-        !(p->offsets = lc_offsets_new(rk, p->cfg->kafka_input_topic,
-                                          p->cfg->batch_commit_interval_ms, commit_result, p))) {
-        lc_err(errstr, errlen, "out of memory");
-        rd_kafka_destroy(rk);
-        return NULL;
-    }
     return rk;
 }
 
-/* Kafka reachable within kafka.startup_timeout_s, the output topic exists, transactions
- * initialised. Returns an exit status. */
-static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
+/* The clients, and the delivery mode's state for them. Returns an exit status. */
+static int create_clients(pipeline_t *p, char *errstr, size_t errlen)
 {
     if (!(p->producer = create_producer(p, errstr, errlen)) ||
         !(p->consumer = create_consumer(p, errstr, errlen)))
         return LC_EXIT_USAGE;
-    const lc_config_t *cfg = p->cfg;
+    lc_delivery_env_t env = {.consumer = p->consumer, .producer = p->producer,
+                             .input_topic = p->kafka->input_topic,
+                             .commit_interval_ms = p->opts->commit_interval_ms,
+                             .metrics = p->metrics};
+    p->delivery = p->ops->create(&env);
+    return LC_EXIT_OK;
+}
+
+/* Kafka reachable within kafka.startup_timeout_s, the output topic exists, the delivery mode
+ * started (exactly_once: transactions initialised), subscribed. Returns an exit status. */
+static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
+{
+    int rc = create_clients(p, errstr, errlen);
+    if (rc != LC_EXIT_OK)
+        return rc;
+    const lc_kafka_opts_t *k = p->kafka;
     bool in_ok = false, out_ok = false;
     char why[512];
-    if (lc_kafka_wait_cluster(p->consumer, cfg->kafka_input_topic, cfg->kafka_output_topic,
-                              cfg->kafka_startup_timeout_s * 1000, p->auth_error, &in_ok,
+    if (lc_kafka_wait_cluster(p->consumer, k->input_topic, k->output_topic,
+                              k->startup_timeout_s * 1000, p->auth_error, &in_ok,
                               &out_ok, why, sizeof(why)) != 0) {
         bool say_last = p->last_error[0] && !p->auth_error[0];   /* e.g. a refused certificate */
-        lc_err(errstr, errlen, "%s (kafka.brokers %s)%s%s", why, cfg->kafka_brokers,
+        lc_err(errstr, errlen, "%s (kafka.brokers %s)%s%s", why, k->brokers,
                say_last ? "; last error: " : "", say_last ? p->last_error : "");
         return LC_EXIT_UNAVAILABLE;
     }
     if (!out_ok) {
-        lc_err(errstr, errlen, "output topic '%s' does not exist on %s", cfg->kafka_output_topic,
-               cfg->kafka_brokers);
+        lc_err(errstr, errlen, "output topic '%s' does not exist on %s", k->output_topic,
+               k->brokers);
         return LC_EXIT_UNAVAILABLE;
     }
     if (!in_ok)
-        LC_WARN("pipeline", "input topic '%s' does not exist yet: waiting for it", cfg->kafka_input_topic);
-    p->out_topic = rd_kafka_topic_new(p->producer, cfg->kafka_output_topic, NULL);
-    if (p->eos) {
-        rd_kafka_error_t *e = rd_kafka_init_transactions(p->producer, cfg->kafka_startup_timeout_s * 1000);
-        if (e) {
-            lc_err(errstr, errlen, "init_transactions: %s", rd_kafka_error_string(e));
-            bool timeout = rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__TIMED_OUT;
-            rd_kafka_error_destroy(e);
-            return timeout ? LC_EXIT_UNAVAILABLE : LC_EXIT_FAILURE;
-        }
-    }
+        LC_WARN("pipeline", "input topic '%s' does not exist yet: waiting for it", k->input_topic);
+    p->out_topic = rd_kafka_topic_new(p->producer, k->output_topic, NULL);
+    rc = p->ops->start(p->delivery, k->startup_timeout_s * 1000, errstr, errlen);
+    if (rc != 0)
+        return rc > 0 ? LC_EXIT_UNAVAILABLE : LC_EXIT_FAILURE;
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(sub, cfg->kafka_input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_topic_partition_list_add(sub, k->input_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t err = rd_kafka_subscribe(p->consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (err) {
-        lc_err(errstr, errlen, "subscribe to %s: %s", cfg->kafka_input_topic, rd_kafka_err2str(err));
+        lc_err(errstr, errlen, "subscribe to %s: %s", k->input_topic, rd_kafka_err2str(err));
         return LC_EXIT_FAILURE;
     }
     return LC_EXIT_OK;
 }
 
-static int pipeline_init(pipeline_t *p, char *errstr, size_t errlen)
-{
-    lc_classify_opts_t copts;
-    lc_config_classify_opts(p->cfg, &copts);
-    p->classifier = lc_classifier_new(&copts, errstr, errlen);
-    p->batch = calloc((size_t)p->cfg->batch_max_records, sizeof(*p->batch));
-    p->batch_reasons = calloc(p->metrics->nreasons + 1, sizeof(*p->batch_reasons));
-    if (!p->classifier || !p->batch || !p->batch_reasons)
-        return errstr[0] ? -1 : lc_err(errstr, errlen, "out of memory");
-    p->stats_prev_ms = lc_now_ms();
-    return 0;
-}
-
+/* The consumer closes first (its revoke hands the partitions over through the delivery
+ * mode), then the producer delivers what it still holds (the reports reach the delivery
+ * mode too), then the mode's state goes, then the clients. */
 static void pipeline_destroy(pipeline_t *p)
 {
-    if (p->consumer) {
+    if (p->consumer)
         rd_kafka_consumer_close(p->consumer);   /* revokes: commits what is finished */
-        lc_offsets_free(p->offsets);   /* its result queue belongs to the consumer */
+    if (p->producer)
+        rd_kafka_flush(p->producer, p->fatal ? 1000 : 10000);
+    if (p->delivery)
+        p->ops->destroy(p->delivery);   /* before the consumer: its commit queue is the consumer's */
+    if (p->consumer)
         rd_kafka_destroy(p->consumer);
-    }
     if (p->out_topic)
         rd_kafka_topic_destroy(p->out_topic);
-    if (p->producer) {
-        rd_kafka_flush(p->producer, p->fatal ? 1000 : 10000);
+    if (p->producer)
         rd_kafka_destroy(p->producer);
-    }
-    free(p->parts);
     free(p->batch);
     free(p->batch_reasons);
-    lc_classifier_free(p->classifier);
     lc_buf_free(&p->out);
 }
 
-int lc_pipeline_run(const lc_config_t *cfg, lc_users_source_t *users, lc_metrics_t *metrics,
+int lc_pipeline_run(const lc_pipeline_opts_t *opts, const lc_kafka_opts_t *kafka,
+                    const lc_transform_t *transform, lc_metrics_t *metrics,
                     const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
                     char *errstr, size_t errlen)
 {
-    pipeline_t p = {.cfg = cfg, .metrics = metrics, .users = users, .hooks = hooks, .stop = stop,
-                    .eos = cfg->delivery == LC_DELIVERY_EXACTLY_ONCE};
+    pipeline_t p = {.opts = opts, .kafka = kafka, .transform = transform, .metrics = metrics,
+                    .hooks = hooks, .stop = stop, .ops = lc_delivery_ops(opts->delivery)};
     if (errstr && errlen)
         errstr[0] = 0;
-    int rc = pipeline_init(&p, errstr, errlen) == 0 ? connect_kafka(&p, errstr, errlen) : LC_EXIT_USAGE;
+    p.batch = lc_xcalloc((size_t)opts->batch_max_records, sizeof(*p.batch));
+    p.batch_reasons = lc_xcalloc(lc_metrics_nreasons(metrics) + 1, sizeof(*p.batch_reasons));
+    lc_metrics_stats_start(metrics, lc_now_ms());
+    int rc = connect_kafka(&p, errstr, errlen);
     if (rc == LC_EXIT_OK) {
         run_loop(&p);
         if (hooks && hooks->stopping)
             hooks->stopping(hooks->ctx);
         LC_INFO("pipeline", "stopping: %s", p.fatal ? "fatal error" : "signal");
-        drain_and_commit(&p);
+        p.ops->drain(p.delivery, p.fatal);
         rc = p.fatal ? LC_EXIT_FAILURE : LC_EXIT_OK;
         if (p.fatal)
             lc_err(errstr, errlen, "%s", p.fatal_msg);

@@ -1,12 +1,12 @@
 /*
- * schema.c - the record schema (SPEC §2.1, §3): compiled field table, reason ids and names,
+ * schema.c - the record schema (CONTRACT §2.1, §3): compiled field table, reason ids and names,
  * and the type rules every field value is checked against.
  *
- * Decisions the SPEC leaves open, made here (and tested in tests/unit/test_schema.c):
+ * Decisions the contract leaves open, made here (and tested in tests/unit/test_schema.c):
  *
  *  - `length` counts Unicode code points of the decoded value (what a user means by
  *    "characters"), not bytes: "é" is 1, not 2.
- *  - `empty` applies to `string` fields only (SPEC §2.1 says so). `length`, `enum` and
+ *  - `empty` applies to `string` fields only (CONTRACT §2.1 says so). `length`, `enum` and
  *    `pattern` apply to every type: for a non-string value they see the value's text as
  *    given - the decoded contents of a JSON string ("0684" for "0684") or the raw token of a
  *    JSON number or literal (`684`, `1.50`, `true`). Nothing is re-formatted.
@@ -25,6 +25,7 @@
 
 #include "lc_common.h"
 #include "lc_json.h"
+#include "lc_text.h"
 
 #include <float.h>
 #include <regex.h>
@@ -91,12 +92,6 @@ static inline bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* ASCII white space as SPEC §2.1 lists it for `empty`: space, tab, CR, LF, FF, VT. */
-static inline bool is_ascii_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
 static bool all_digits(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
@@ -114,59 +109,9 @@ static int digits_value(const char *s, size_t n)
     return v;
 }
 
-static char *dup_mem(const char *s, size_t n)
-{
-    char *p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
 /* ------------------------------------------------------------------------------------ */
-/* Type rules (SPEC §3)                                                                  */
+/* Type rules (CONTRACT §3)                                                                  */
 /* ------------------------------------------------------------------------------------ */
-
-/*
- * integer: optional '-' then 1-19 ASCII digits, within int64. No '+', no spaces, no
- * fraction or exponent. With allow_json_number the text is a raw JSON number token rather
- * than string contents: the grammar is the same, except that RFC 8259 forbids leading
- * zeros in a number ("0684" is fine as a string, never as a token; "-0" is fine as both).
- */
-bool lc_parse_int64_text(const char *s, size_t len, bool allow_json_number, int64_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (len > 0 && s[0] == '-') {
-        neg = true;
-        i = 1;
-    }
-    size_t ndigits = len - i;
-    if (ndigits < 1 || ndigits > 19)
-        return false;
-    if (allow_json_number && ndigits > 1 && s[i] == '0')
-        return false;
-    /* 19 digits always fit in a uint64_t (10^19 - 1 < 2^64). */
-    uint64_t acc = 0;
-    for (; i < len; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        acc = acc * 10 + (uint64_t)(s[i] - '0');
-    }
-    uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
-    if (acc > limit)
-        return false;
-    if (out) {
-        if (!neg)
-            *out = (int64_t)acc;
-        else if (acc == (uint64_t)INT64_MAX + 1)
-            *out = INT64_MIN;
-        else
-            *out = -(int64_t)acc;
-    }
-    return true;
-}
 
 /* Epoch seconds: 1+ ASCII digits (leading zeros fine), 0..253402300799. */
 static bool valid_epoch_digits(const char *s, size_t len)
@@ -242,7 +187,7 @@ static bool valid_rfc3339(const char *s, size_t len)
 }
 
 /* A timestamp given as a JSON string: epoch digits or RFC 3339. */
-bool lc_valid_timestamp_string(const char *s, size_t len)
+bool lc_schema_valid_timestamp(const char *s, size_t len)
 {
     /* An RFC 3339 string has a '-' at [4]; anything else must be epoch digits. */
     if (len < 20 || s[4] != '-')
@@ -293,7 +238,7 @@ static bool near_max_is_finite(const char *digits, const char *end, long exp10)
  * number as a string: [+-]? (digits [. digits?]? | . digits) ([eE] [+-]? digits)?, finite.
  * See the file comment for ".5"/"5." and overflow/underflow.
  */
-bool lc_valid_decimal_string(const char *s, size_t len)
+bool lc_schema_valid_decimal(const char *s, size_t len)
 {
     size_t i = 0;
     if (i < len && (s[i] == '+' || s[i] == '-'))
@@ -358,14 +303,6 @@ bool lc_valid_decimal_string(const char *s, size_t len)
 /* Constraints                                                                           */
 /* ------------------------------------------------------------------------------------ */
 
-static bool is_blank(const char *s, size_t len)
-{
-    for (size_t i = 0; i < len; i++)
-        if (!is_ascii_space(s[i]))
-            return false;
-    return true;
-}
-
 /* Code points of valid UTF-8: every byte that is not a continuation byte starts one. */
 static size_t count_code_points(const char *s, size_t len)
 {
@@ -416,18 +353,18 @@ static bool type_accepts(const lc_field_t *f, int jtype, const char *val, size_t
         return jtype == LC_JT_STRING;
     case LC_FT_INTEGER:
         if (jtype == LC_JT_NUMBER)
-            return lc_parse_int64_text(val, len, true, int_out);
-        return jtype == LC_JT_STRING && lc_parse_int64_text(val, len, false, int_out);
+            return lc_text_parse_int64(val, len, true, int_out);
+        return jtype == LC_JT_STRING && lc_text_parse_int64(val, len, false, int_out);
     case LC_FT_NUMBER:
         if (jtype == LC_JT_NUMBER)
-            return true;     /* any size or precision (SPEC §2.1) */
-        return jtype == LC_JT_STRING && lc_valid_decimal_string(val, len);
+            return true;     /* any size or precision (CONTRACT §2.1) */
+        return jtype == LC_JT_STRING && lc_schema_valid_decimal(val, len);
     case LC_FT_BOOLEAN:
         return jtype == LC_JT_TRUE || jtype == LC_JT_FALSE;
     case LC_FT_TIMESTAMP:
         if (jtype == LC_JT_NUMBER)
             return valid_timestamp_number(val, len);
-        return jtype == LC_JT_STRING && lc_valid_timestamp_string(val, len);
+        return jtype == LC_JT_STRING && lc_schema_valid_timestamp(val, len);
     }
     return false;
 }
@@ -437,7 +374,7 @@ static int check_field_value(const lc_field_t *f, const regex_t *re, lc_buf_t *c
 {
     if (!type_accepts(f, jtype, val, len, int_out))
         return LC_R_TYPE;
-    if (f->type == LC_FT_STRING && is_blank(val, len))
+    if (f->type == LC_FT_STRING && lc_text_is_blank(val, len))
         return LC_R_EMPTY;
     /* Code points never outnumber bytes: only count when the byte length could exceed. */
     if (f->max_length >= 0 && len > (uint64_t)f->max_length &&
@@ -518,15 +455,14 @@ static bool parens_balanced(const char *p)
     return depth == 0;
 }
 
-static int compile_anchored(regex_t *re, const char *anchored, const char *field, int line,
+static int compile_anchored(regex_t *re, const char *anchored, const char *field,
                             char *errstr, size_t errlen)
 {
     int rc = regcomp(re, anchored, REG_EXTENDED | REG_NOSUB);
     if (rc != 0) {
         char msg[256];
         regerror(rc, re, msg, sizeof(msg));
-        return lc_err(errstr, errlen, "line %d: field '%s': pattern does not compile: %s",
-                      line, field, msg);
+        return lc_err(errstr, errlen, "field '%s': pattern does not compile: %s", field, msg);
     }
     return 0;
 }
@@ -543,23 +479,17 @@ static void field_free(lc_field_t *f)
         regfree(&f->re);
 }
 
-static int copy_enum(lc_field_t *f, const lc_field_def_t *d)
+static void copy_enum(lc_field_t *f, const lc_field_def_t *d)
 {
     if (d->n_enum == 0)
-        return 0;
-    f->enum_values = calloc(d->n_enum, sizeof(*f->enum_values));
-    f->enum_lens = calloc(d->n_enum, sizeof(*f->enum_lens));
-    if (!f->enum_values || !f->enum_lens)
-        return -1;
+        return;
+    f->enum_values = lc_xcalloc(d->n_enum, sizeof(*f->enum_values));
+    f->enum_lens = lc_xcalloc(d->n_enum, sizeof(*f->enum_lens));
     for (size_t i = 0; i < d->n_enum; i++) {
-        size_t n = strlen(d->enum_values[i]);
-        f->enum_values[i] = dup_mem(d->enum_values[i], n);
-        f->n_enum = i + 1;   /* so field_free releases what was copied */
-        if (!f->enum_values[i])
-            return -1;
-        f->enum_lens[i] = n;
+        f->enum_lens[i] = strlen(d->enum_values[i]);
+        f->enum_values[i] = lc_xmemdup(d->enum_values[i], f->enum_lens[i]);
     }
-    return 0;
+    f->n_enum = d->n_enum;
 }
 
 static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr, size_t errlen)
@@ -568,16 +498,14 @@ static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr,
         return 0;
     if (!parens_balanced(d->pattern))
         return lc_err(errstr, errlen,
-                      "line %d: field '%s': pattern has unbalanced parentheses or brackets "
-                      "(write \\( or \\) for a literal parenthesis)", d->line, d->name);
+                      "field '%s': pattern has unbalanced parentheses or brackets "
+                      "(write \\( or \\) for a literal parenthesis)", d->name);
     size_t n = strlen(d->pattern);
-    f->anchored_pattern = malloc(n + 5);
-    if (!f->anchored_pattern)
-        return lc_err(errstr, errlen, "out of memory");
+    f->anchored_pattern = lc_xmalloc(n + 5);
     memcpy(f->anchored_pattern, "^(", 2);
     memcpy(f->anchored_pattern + 2, d->pattern, n);
     memcpy(f->anchored_pattern + 2 + n, ")$", 3);
-    if (compile_anchored(&f->re, f->anchored_pattern, d->name, d->line, errstr, errlen) < 0)
+    if (compile_anchored(&f->re, f->anchored_pattern, d->name, errstr, errlen) < 0)
         return -1;
     f->has_re = true;
     return 0;
@@ -586,69 +514,55 @@ static int compile_pattern(lc_field_t *f, const lc_field_def_t *d, char *errstr,
 static int field_init(lc_field_t *f, const lc_field_def_t *d, char *errstr, size_t errlen)
 {
     if (!d->name || !d->name[0])
-        return lc_err(errstr, errlen, "line %d: a schema field has an empty name", d->line);
+        return lc_err(errstr, errlen, "a schema field has an empty name");
     f->name_len = strlen(d->name);
-    f->name = dup_mem(d->name, f->name_len);
+    f->name = lc_xmemdup(d->name, f->name_len);
     f->type = d->type;
     f->required = d->required;
     f->max_length = d->max_length < 0 ? -1 : d->max_length;
-    if (!f->name || copy_enum(f, d) < 0)
-        return lc_err(errstr, errlen, "out of memory");
+    copy_enum(f, d);
     return compile_pattern(f, d, errstr, errlen);
 }
 
-static int build_reason_names(lc_schema_t *s)
+static void build_reason_names(lc_schema_t *s)
 {
     s->nreasons = N_FIXED_REASONS + N_FIELD_REASONS * s->n;
-    s->reason_names = calloc(s->nreasons, sizeof(*s->reason_names));
-    if (!s->reason_names)
-        return -1;
+    s->reason_names = lc_xcalloc(s->nreasons, sizeof(*s->reason_names));
     for (size_t i = 0; i < N_FIXED_REASONS; i++)
         s->reason_names[i] = (char *)fixed_reasons[i].name;
     for (size_t f = 0; f < s->n; f++) {
         for (size_t k = 0; k < N_FIELD_REASONS; k++) {
             size_t plen = strlen(field_reason_prefix[k]);
-            char *name = malloc(plen + 1 + s->fields[f].name_len + 1);
-            if (!name)
-                return -1;
+            char *name = lc_xmalloc(plen + 1 + s->fields[f].name_len + 1);
             memcpy(name, field_reason_prefix[k], plen);
             name[plen] = ':';
             memcpy(name + plen + 1, s->fields[f].name, s->fields[f].name_len + 1);
             s->reason_names[N_FIXED_REASONS + N_FIELD_REASONS * f + k] = name;
         }
     }
-    return 0;
 }
 
-lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, char *errstr, size_t errlen)
+lc_schema_t *lc_schema_new(const lc_field_def_t *defs, size_t n, size_t *bad_field,
+                           char *errstr, size_t errlen)
 {
-    lc_schema_t *s = calloc(1, sizeof(*s));
-    if (!s) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
-    s->fields = calloc(n ? n : 1, sizeof(*s->fields));
-    if (!s->fields) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
+    lc_schema_t *s = lc_xcalloc(1, sizeof(*s));
+    s->fields = lc_xcalloc(n, sizeof(*s->fields));
     for (size_t i = 0; i < n; i++) {
         s->n = i + 1;   /* so lc_schema_free releases this field if it fails half-built */
+        if (bad_field)
+            *bad_field = i;
         if (field_init(&s->fields[i], &defs[i], errstr, errlen) < 0)
             goto fail;
         for (size_t j = 0; j < i; j++) {
             if (strcmp(s->fields[j].name, s->fields[i].name) == 0) {
-                lc_err(errstr, errlen, "line %d: field '%s' is defined twice (first on line %d)",
-                       defs[i].line, defs[i].name, defs[j].line);
+                lc_err(errstr, errlen, "field '%s' is defined twice (first on line %d)",
+                       defs[i].name, defs[j].line);
                 goto fail;
             }
         }
     }
     s->n = n;
-    if (build_reason_names(s) < 0) {
-        lc_err(errstr, errlen, "out of memory");
-        goto fail;
-    }
+    build_reason_names(s);
     return s;
 
 fail:
@@ -674,33 +588,22 @@ void lc_schema_free(lc_schema_t *s)
 /* Per-thread matchers                                                                   */
 /* ------------------------------------------------------------------------------------ */
 
-lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s, char *errstr, size_t errlen)
+lc_schema_matcher_t *lc_schema_matcher_new(const lc_schema_t *s)
 {
-    lc_schema_matcher_t *m = calloc(1, sizeof(*m));
-    if (!m)
-        goto oom;
-    m->re = calloc(s->n ? s->n : 1, sizeof(*m->re));
-    m->has_re = calloc(s->n ? s->n : 1, sizeof(*m->has_re));
-    if (!m->re || !m->has_re)
-        goto oom;
+    lc_schema_matcher_t *m = lc_xcalloc(1, sizeof(*m));
+    m->re = lc_xcalloc(s->n, sizeof(*m->re));
+    m->has_re = lc_xcalloc(s->n, sizeof(*m->has_re));
     m->n = s->n;
     for (size_t i = 0; i < s->n; i++) {
         const lc_field_t *f = &s->fields[i];
         if (!f->anchored_pattern)
             continue;
-        /* Compiled once already in lc_schema_new, so this cannot fail but for memory. */
-        if (compile_anchored(&m->re[i], f->anchored_pattern, f->name, 0, errstr, errlen) < 0) {
-            lc_schema_matcher_free(m);
-            return NULL;
-        }
+        /* lc_schema_new compiled this pattern already: only memory can make it fail now. */
+        if (regcomp(&m->re[i], f->anchored_pattern, REG_EXTENDED | REG_NOSUB) != 0)
+            lc_oom();
         m->has_re[i] = true;
     }
     return m;
-
-oom:
-    lc_schema_matcher_free(m);
-    lc_err(errstr, errlen, "out of memory");
-    return NULL;
 }
 
 void lc_schema_matcher_free(lc_schema_matcher_t *m)
@@ -756,12 +659,12 @@ static const char *const type_names[] = {
     [LC_FT_TIMESTAMP] = "timestamp",
 };
 
-const char *lc_field_type_name(lc_field_type_t t)
+const char *lc_schema_type_name(lc_field_type_t t)
 {
     return (size_t)t < LC_ARRAY_SIZE(type_names) ? type_names[t] : "?";
 }
 
-int lc_field_type_parse(const char *name, lc_field_type_t *out)
+int lc_schema_type_parse(const char *name, lc_field_type_t *out)
 {
     for (size_t i = 0; i < LC_ARRAY_SIZE(type_names); i++) {
         if (strcmp(name, type_names[i]) == 0) {

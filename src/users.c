@@ -1,5 +1,5 @@
 /*
- * users.c - the users snapshot (SPEC §2.2, §5): builder, immutable lookup tables, refcount.
+ * users.c - the users snapshot (CONTRACT §2.2, §5): builder, immutable lookup tables, refcount.
  *
  * Layout of a finished snapshot
  *   devices   every distinct normalised device once (devtab_t): NUL-separated bytes plus a
@@ -36,6 +36,7 @@
 #include <sys/mman.h>
 
 #include "lc_common.h"
+#include "lc_text.h"
 
 #define TABLE_MIN_CAP 16u
 #define TAG32 UINT32_C(0x80000000)
@@ -58,11 +59,6 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
-static bool is_ascii_space(unsigned char c)
-{
-    return c == ' ' || (c >= '\t' && c <= '\r');   /* tab, LF, VT, FF, CR */
-}
-
 static unsigned char fold_byte(unsigned char c, bool fold_case)
 {
     return (fold_case && c >= 'A' && c <= 'Z') ? (unsigned char)(c + ('a' - 'A')) : c;
@@ -73,11 +69,11 @@ static void trim_ascii_space(const char **p, size_t *n)
 {
     const unsigned char *s = (const unsigned char *)*p;
     size_t len = *n;
-    while (len && is_ascii_space(s[0])) {
+    while (len && lc_text_is_space((char)s[0])) {
         s++;
         len--;
     }
-    while (len && is_ascii_space(s[len - 1]))
+    while (len && lc_text_is_space((char)s[len - 1]))
         len--;
     *p = (const char *)s;
     *n = len;
@@ -100,34 +96,6 @@ static bool equals_folded(const char *stored, const char *p, size_t n, bool fold
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)stored[i] != fold_byte((unsigned char)p[i], fold_case))
             return false;
-    return true;
-}
-
-/* An optional '-' then 1-19 ASCII digits, within int64 (SPEC §3). */
-static bool parse_int_key(const char *s, size_t n, int64_t *out)
-{
-    size_t i = 0;
-    bool negative = n > 0 && s[0] == '-';
-    if (negative)
-        i = 1;
-    if (n - i < 1 || n - i > 19)
-        return false;
-    uint64_t v = 0;   /* 19 digits never overflow 64 unsigned bits */
-    for (; i < n; i++) {
-        unsigned d = (unsigned)((unsigned char)s[i] - '0');
-        if (d > 9)
-            return false;
-        v = v * 10 + d;
-    }
-    if (negative) {
-        if (v > (uint64_t)INT64_MAX + 1)
-            return false;
-        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
-    } else {
-        if (v > (uint64_t)INT64_MAX)
-            return false;
-        *out = (int64_t)v;
-    }
     return true;
 }
 
@@ -176,19 +144,13 @@ static void devtab_free(devtab_t *d)
     memset(d, 0, sizeof *d);
 }
 
-static int devtab_init(devtab_t *d)
+static void devtab_init(devtab_t *d)
 {
     memset(d, 0, sizeof *d);
     d->start_cap = 8;
-    d->start = malloc(d->start_cap * sizeof *d->start);
+    d->start = lc_xcalloc(d->start_cap, sizeof *d->start);
     d->index_cap = 16;
-    d->index = calloc(d->index_cap, sizeof *d->index);
-    if (!d->start || !d->index) {
-        devtab_free(d);
-        return -1;
-    }
-    d->start[0] = 0;
-    return 0;
+    d->index = lc_xcalloc(d->index_cap, sizeof *d->index);
 }
 
 /* Probes the index for the normalised form of (p, n); returns the slot holding it or the
@@ -207,12 +169,10 @@ static size_t devtab_probe(const devtab_t *d, const char *p, size_t n, bool fold
     }
 }
 
-static int devtab_grow_index(devtab_t *d)
+static void devtab_grow_index(devtab_t *d)
 {
     size_t cap = d->index_cap * 2;
-    uint32_t *index = calloc(cap, sizeof *index);
-    if (!index)
-        return -1;
+    uint32_t *index = lc_xcalloc(cap, sizeof *index);
     for (size_t id = 0; id < d->n; id++) {
         uint64_t h = hash_bytes(devtab_name(d, id), devtab_len(d, id), false);
         size_t i = (size_t)h & (cap - 1);
@@ -223,35 +183,27 @@ static int devtab_grow_index(devtab_t *d)
     free(d->index);
     d->index = index;
     d->index_cap = cap;
-    return 0;
 }
 
-static int devtab_reserve(devtab_t *d, size_t extra_bytes)
+static void devtab_reserve(devtab_t *d, size_t extra_bytes)
 {
     if (d->n + 2 > d->start_cap) {
-        size_t cap = d->start_cap * 2;
-        size_t *start = realloc(d->start, cap * sizeof *start);
-        if (!start)
-            return -1;
-        d->start = start;
-        d->start_cap = cap;
+        d->start_cap *= 2;
+        d->start = lc_xrealloc(d->start, d->start_cap, sizeof *d->start);
     }
     if (d->bytes_len + extra_bytes > d->bytes_cap) {
         size_t cap = d->bytes_cap ? d->bytes_cap : 64;
         while (cap < d->bytes_len + extra_bytes)
             cap *= 2;
-        char *bytes = realloc(d->bytes, cap);
-        if (!bytes)
-            return -1;
-        d->bytes = bytes;
+        d->bytes = lc_xrealloc(d->bytes, cap, 1);
         d->bytes_cap = cap;
     }
     if ((d->n + 1) * 2 > d->index_cap)
-        return devtab_grow_index(d);
-    return 0;
+        devtab_grow_index(d);
 }
 
-/* Finds or adds the device whose normalised form is (p, n) folded as asked. */
+/* Finds or adds the device whose normalised form is (p, n) folded as asked; -1 when the
+ * table is full (MAX_DEVICES). */
 static int devtab_intern(devtab_t *d, const char *p, size_t n, bool fold_case, uint32_t *id)
 {
     uint64_t h = hash_bytes(p, n, fold_case);
@@ -260,8 +212,9 @@ static int devtab_intern(devtab_t *d, const char *p, size_t n, bool fold_case, u
         *id = d->index[i] - 1;
         return 0;
     }
-    if (d->n >= MAX_DEVICES || n + 1 < n || devtab_reserve(d, n + 1) < 0)
+    if (d->n >= MAX_DEVICES)
         return -1;
+    devtab_reserve(d, n + 1);
     i = devtab_probe(d, p, n, fold_case, h);   /* the index may have grown */
     char *dst = d->bytes + d->bytes_len;
     for (size_t k = 0; k < n; k++)
@@ -282,18 +235,12 @@ static void devtab_shrink_for_snapshot(devtab_t *d)
     d->index = NULL;
     d->index_cap = 0;
     if (d->bytes_len && d->bytes_len < d->bytes_cap) {
-        char *bytes = realloc(d->bytes, d->bytes_len);
-        if (bytes) {
-            d->bytes = bytes;
-            d->bytes_cap = d->bytes_len;
-        }
+        d->bytes = lc_xrealloc(d->bytes, d->bytes_len, 1);
+        d->bytes_cap = d->bytes_len;
     }
     if (d->n + 1 < d->start_cap) {
-        size_t *start = realloc(d->start, (d->n + 1) * sizeof *start);
-        if (start) {
-            d->start = start;
-            d->start_cap = d->n + 1;
-        }
+        d->start_cap = d->n + 1;
+        d->start = lc_xrealloc(d->start, d->start_cap, sizeof *d->start);
     }
 }
 
@@ -397,11 +344,9 @@ static size_t str_probe(const str_table_t *t, const char *key, size_t len, uint3
     }
 }
 
-static int str_table_resize(str_table_t *t, size_t cap)
+static void str_table_resize(str_table_t *t, size_t cap)
 {
-    str_slot_t *slots = calloc(cap, sizeof *slots);
-    if (!slots)
-        return -1;
+    str_slot_t *slots = lc_xcalloc(cap, sizeof *slots);
     for (size_t i = 0; i < t->cap; i++) {
         if (t->slots[i].val == 0)
             continue;
@@ -413,20 +358,16 @@ static int str_table_resize(str_table_t *t, size_t cap)
     free(t->slots);
     t->slots = slots;
     t->cap = cap;
-    return 0;
 }
 
-static int str_arena_append(str_table_t *t, const char *key, uint32_t len, uint64_t *off)
+static void str_arena_append(str_table_t *t, const char *key, uint32_t len, uint64_t *off)
 {
     size_t need = sizeof len + len;
     if (t->arena_len + need > t->arena_cap) {
         size_t cap = t->arena_cap ? t->arena_cap : 4096;
         while (cap < t->arena_len + need)
             cap *= 2;
-        char *arena = realloc(t->arena, cap);
-        if (!arena)
-            return -1;
-        t->arena = arena;
+        t->arena = lc_xrealloc(t->arena, cap, 1);
         t->arena_cap = cap;
     }
     *off = t->arena_len;
@@ -434,7 +375,6 @@ static int str_arena_append(str_table_t *t, const char *key, uint32_t len, uint6
     if (len)
         memcpy(t->arena + t->arena_len + sizeof len, key, len);
     t->arena_len += need;
-    return 0;
 }
 
 static void str_table_free(str_table_t *t)
@@ -468,49 +408,29 @@ static void advise_huge(void *p, size_t bytes)
 #endif
 }
 
-static int builder_alloc_table(lc_users_builder_t *b, size_t cap)
+static void builder_alloc_table(lc_users_builder_t *b, size_t cap)
 {
     if (b->int_keys) {
-        b->keys = malloc(cap * sizeof *b->keys);
-        b->vals = calloc(cap, sizeof *b->vals);
+        b->keys = lc_xmalloc(cap * sizeof *b->keys);
+        b->vals = lc_xcalloc(cap, sizeof *b->vals);
         advise_huge(b->keys, cap * sizeof *b->keys);
         advise_huge(b->vals, cap * sizeof *b->vals);
-        if (!b->keys || !b->vals) {
-            free(b->keys);
-            free(b->vals);
-            b->keys = NULL;
-            b->vals = NULL;
-            return -1;
-        }
     } else {
-        b->str.slots = calloc(cap, sizeof *b->str.slots);
-        if (!b->str.slots)
-            return -1;
+        b->str.slots = lc_xcalloc(cap, sizeof *b->str.slots);
     }
     b->cap = cap;
     b->str.cap = b->int_keys ? 0 : cap;
-    return 0;
 }
 
 lc_users_builder_t *lc_users_builder_new(bool int_keys, bool case_insensitive, size_t expected_rows)
 {
-    lc_users_builder_t *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
+    lc_users_builder_t *b = lc_xcalloc(1, sizeof *b);
     b->int_keys = int_keys;
     b->case_insensitive = case_insensitive;
-    if (devtab_init(&b->devices) < 0) {
-        free(b);
-        return NULL;
-    }
+    devtab_init(&b->devices);
     if (expected_rows > ((size_t)1 << 31))
         expected_rows = (size_t)1 << 31;   /* a hint, not a promise: grow past it */
-    /* A hint too large for memory falls back to growing from the minimum. */
-    if (builder_alloc_table(b, table_capacity_for(expected_rows)) < 0 &&
-        builder_alloc_table(b, TABLE_MIN_CAP) < 0) {
-        lc_users_builder_free(b);
-        return NULL;
-    }
+    builder_alloc_table(b, table_capacity_for(expected_rows));
     return b;
 }
 
@@ -531,18 +451,15 @@ void lc_users_builder_count_skipped(lc_users_builder_t *b, size_t n)
     b->skipped += n;
 }
 
+/* -1 when the device lists are full (MAX_POOL). */
 static int builder_new_node(lc_users_builder_t *b, uint32_t device, uint32_t next,
                             uint32_t *index)
 {
     if (b->n_nodes + b->multi_accounts + 2 > MAX_POOL)
         return -1;
     if (b->n_nodes == b->nodes_cap) {
-        size_t cap = b->nodes_cap ? b->nodes_cap * 2 : 64;
-        list_node_t *nodes = realloc(b->nodes, cap * sizeof *nodes);
-        if (!nodes)
-            return -1;
-        b->nodes = nodes;
-        b->nodes_cap = cap;
+        b->nodes_cap = b->nodes_cap ? b->nodes_cap * 2 : 64;
+        b->nodes = lc_xrealloc(b->nodes, b->nodes_cap, sizeof *b->nodes);
     }
     b->nodes[b->n_nodes] = (list_node_t){ .device = device, .next = next };
     *index = (uint32_t)b->n_nodes++;
@@ -599,16 +516,11 @@ static size_t builder_int_probe(const lc_users_builder_t *b, int64_t key)
             return i;
 }
 
-static int builder_grow_int_table(lc_users_builder_t *b)
+static void builder_grow_int_table(lc_users_builder_t *b)
 {
     size_t cap = b->cap * 2;
-    int64_t *keys = malloc(cap * sizeof *keys);
-    uint32_t *vals = calloc(cap, sizeof *vals);
-    if (!keys || !vals) {
-        free(keys);
-        free(vals);
-        return -1;
-    }
+    int64_t *keys = lc_xmalloc(cap * sizeof *keys);
+    uint32_t *vals = lc_xcalloc(cap, sizeof *vals);
     advise_huge(keys, cap * sizeof *keys);
     advise_huge(vals, cap * sizeof *vals);
     for (size_t i = 0; i < b->cap; i++) {
@@ -625,7 +537,6 @@ static int builder_grow_int_table(lc_users_builder_t *b)
     b->keys = keys;
     b->vals = vals;
     b->cap = cap;
-    return 0;
 }
 
 static int intern_row_device(lc_users_builder_t *b, const char *device, size_t device_len,
@@ -644,8 +555,7 @@ int lc_users_builder_add_int(lc_users_builder_t *b, int64_t key,
     size_t i = builder_int_probe(b, key);
     if (b->vals[i] == 0) {
         if (table_needs_growth(b->accounts, b->cap)) {
-            if (builder_grow_int_table(b) < 0)
-                return -1;
+            builder_grow_int_table(b);
             i = builder_int_probe(b, key);
         }
         b->keys[i] = key;
@@ -669,14 +579,12 @@ static int builder_add_str(lc_users_builder_t *b, const char *key, size_t key_le
     size_t i = str_probe(t, key, key_len, hash);
     if (t->slots[i].val == 0) {
         if (table_needs_growth(b->accounts, t->cap)) {
-            if (str_table_resize(t, t->cap * 2) < 0)
-                return -1;
+            str_table_resize(t, t->cap * 2);
             b->cap = t->cap;
             i = str_probe(t, key, key_len, hash);
         }
         uint64_t off;
-        if (str_arena_append(t, key, (uint32_t)key_len, &off) < 0)
-            return -1;
+        str_arena_append(t, key, (uint32_t)key_len, &off);
         t->slots[i].key_off = off;
         t->slots[i].hash = hash;
         b->accounts++;
@@ -695,7 +603,7 @@ int lc_users_builder_add(lc_users_builder_t *b, const char *key, size_t key_len,
     if (!b->int_keys)
         return builder_add_str(b, key, key_len, device, device_len);
     int64_t k;
-    if (!parse_int_key(key, key_len, &k)) {
+    if (!lc_text_parse_int64(key, key_len, false, &k)) {
         b->skipped++;
         return 1;
     }
@@ -758,23 +666,20 @@ static size_t snapshot_int_probe(const lc_users_t *u, int64_t key)
             return i;
 }
 
-static int finish_int_table(lc_users_builder_t *b, lc_users_t *u)
+static void finish_int_table(lc_users_builder_t *b, lc_users_t *u)
 {
     size_t cap = table_capacity_for(b->accounts);
     bool same_layout = cap == b->cap;   /* then every key stays in its slot */
     u->cap = cap;
     u->val_width = value_width_for(b->devices.n, b->multi_accounts + b->n_nodes);
     u->tag = (uint32_t)1 << (8 * u->val_width - 1);
-    u->vals = calloc(cap, u->val_width);
-    if (!u->vals)
-        return -1;
+    u->vals = lc_xcalloc(cap, u->val_width);
     advise_huge(u->vals, cap * u->val_width);
     if (same_layout) {
         u->keys = b->keys;   /* moved */
         b->keys = NULL;
-    } else if (!(u->keys = malloc(cap * sizeof *u->keys))) {
-        return -1;
     } else {
+        u->keys = lc_xmalloc(cap * sizeof *u->keys);
         advise_huge(u->keys, cap * sizeof *u->keys);
     }
     for (size_t i = 0; i < b->cap; i++) {
@@ -786,31 +691,26 @@ static int finish_int_table(lc_users_builder_t *b, lc_users_t *u)
         u->keys[j] = key;
         store_val(u->vals, u->val_width, j, finish_value(b, u, v));
     }
-    return 0;
 }
 
-static int finish_str_table(lc_users_builder_t *b, lc_users_t *u)
+static void finish_str_table(lc_users_builder_t *b, lc_users_t *u)
 {
     str_table_t *t = &b->str;
     size_t cap = table_capacity_for(b->accounts);
-    if (cap != t->cap && str_table_resize(t, cap) < 0)
-        return -1;
+    if (cap != t->cap)
+        str_table_resize(t, cap);
     u->val_width = 4;
     u->tag = TAG32;
     for (size_t i = 0; i < t->cap; i++)
         if (t->slots[i].val)
             t->slots[i].val = finish_value(b, u, t->slots[i].val);
     if (t->arena_len && t->arena_len < t->arena_cap) {
-        char *arena = realloc(t->arena, t->arena_len);
-        if (arena) {
-            t->arena = arena;
-            t->arena_cap = t->arena_len;
-        }
+        t->arena = lc_xrealloc(t->arena, t->arena_len, 1);
+        t->arena_cap = t->arena_len;
     }
     u->str = *t;
     u->cap = t->cap;
     memset(t, 0, sizeof *t);   /* moved */
-    return 0;
 }
 
 static void snapshot_free(lc_users_t *u)
@@ -825,9 +725,7 @@ static void snapshot_free(lc_users_t *u)
 
 lc_users_t *lc_users_builder_finish(lc_users_builder_t *b, int64_t loaded_at_ms)
 {
-    lc_users_t *u = calloc(1, sizeof *u);
-    if (!u)
-        goto fail;
+    lc_users_t *u = lc_xcalloc(1, sizeof *u);
     u->int_keys = b->int_keys;
     u->case_insensitive = b->case_insensitive;
     u->accounts = b->accounts;
@@ -835,22 +733,18 @@ lc_users_t *lc_users_builder_finish(lc_users_builder_t *b, int64_t loaded_at_ms)
     u->skipped = b->skipped;
     u->loaded_at_ms = loaded_at_ms;
     size_t pool_size = b->multi_accounts + b->n_nodes;
-    if (pool_size && !(u->pool = malloc(pool_size * sizeof *u->pool)))
-        goto fail;
-    int rc = b->int_keys ? finish_int_table(b, u) : finish_str_table(b, u);
-    if (rc < 0)
-        goto fail;
+    if (pool_size)
+        u->pool = lc_xmalloc(pool_size * sizeof *u->pool);
+    if (b->int_keys)
+        finish_int_table(b, u);
+    else
+        finish_str_table(b, u);
     u->devices = b->devices;
     memset(&b->devices, 0, sizeof b->devices);   /* moved */
     devtab_shrink_for_snapshot(&u->devices);
     atomic_init(&u->refs, 1);
     lc_users_builder_free(b);
     return u;
-fail:
-    if (u)
-        snapshot_free(u);
-    lc_users_builder_free(b);
-    return NULL;
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -912,7 +806,7 @@ lc_users_match_t lc_users_check_str(const lc_users_t *u, const char *key, size_t
     uint32_t v;
     if (u->int_keys) {
         int64_t k;
-        v = parse_int_key(key, key_len, &k) ? lookup_int(u, k) : 0;
+        v = lc_text_parse_int64(key, key_len, false, &k) ? lookup_int(u, k) : 0;
     } else {
         v = lookup_str(u, key, key_len);
     }

@@ -1,6 +1,6 @@
 /*
- * users_file.c - the users snapshot file (users.snapshot_path, SPEC §5) and pipe mode's
- * users CSV (SPEC §7).
+ * users_file.c - the users snapshot file (users.snapshot_path, CONTRACT §5) and pipe mode's
+ * users CSV (CONTRACT §7).
  *
  * Snapshot file format, version 1. Every integer is little-endian.
  *
@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "lc_common.h"
+#include "lc_text.h"
 
 #define SNAPSHOT_MAGIC "LCUSERS1"
 #define SNAPSHOT_VERSION 1u
@@ -217,9 +218,7 @@ static int write_row(void *ctx, int64_t int_key, const char *str_key, size_t str
 /* Writes the whole file through f; returns 0 or an errno. */
 static int write_snapshot(FILE *f, const lc_users_t *u)
 {
-    snap_writer_t w = { .f = f, .buf = malloc(WRITE_BUFFER_BYTES) };
-    if (!w.buf)
-        return ENOMEM;
+    snap_writer_t w = { .f = f, .buf = lc_xmalloc(WRITE_BUFFER_BYTES) };
     checksum64_init(&w.sum);
     write_header(&w, u);
     write_devices(&w, u);
@@ -406,9 +405,7 @@ static int read_devices(snap_reader_t *r, uint64_t n, device_ref_t **out)
 {
     if (n > (r->len - r->pos) / 4)   /* each device needs at least its 4-byte length */
         return -1;
-    device_ref_t *devs = malloc((n ? n : 1) * sizeof *devs);
-    if (!devs)
-        return -1;
+    device_ref_t *devs = lc_xcalloc((size_t)n, sizeof *devs);
     for (uint64_t i = 0; i < n; i++) {
         if (!read_sized_bytes(r, &devs[i].name, &devs[i].len)) {
             free(devs);
@@ -419,7 +416,7 @@ static int read_devices(snap_reader_t *r, uint64_t n, device_ref_t **out)
     return 0;
 }
 
-/* Reads one row and adds it; -1 on a malformed row or out of memory. */
+/* Reads one row and adds it; -1 on a malformed row (or one beyond a snapshot's limits). */
 static int read_row(snap_reader_t *r, lc_users_builder_t *b, bool int_keys,
                     const device_ref_t *devs, uint64_t ndevs)
 {
@@ -449,11 +446,6 @@ static lc_users_t *build_from_file(const char *path, const unsigned char *p, siz
     size_t max_rows = (r.len - r.pos) / 5;   /* no row is shorter than 5 bytes */
     lc_users_builder_t *b =
         lc_users_builder_new(int_keys, case_insensitive, h->rows < max_rows ? h->rows : max_rows);
-    if (!b) {
-        free(devs);
-        lc_err(errstr, errlen, "%s: out of memory", path);
-        return NULL;
-    }
     uint64_t i = 0;
     for (; i < h->rows; i++)
         if (read_row(&r, b, int_keys, devs, h->devices) < 0)
@@ -467,10 +459,6 @@ static lc_users_t *build_from_file(const char *path, const unsigned char *p, siz
     }
     lc_users_builder_count_skipped(b, (size_t)h->skipped);
     lc_users_t *u = lc_users_builder_finish(b, h->loaded_at_ms);
-    if (!u) {
-        lc_err(errstr, errlen, "%s: out of memory", path);
-        return NULL;
-    }
     if (lc_users_rows(u) != h->rows || lc_users_accounts(u) != h->accounts) {
         lc_users_unref(u);
         lc_err(errstr, errlen, "%s: malformed users snapshot (repeated rows)", path);
@@ -517,26 +505,19 @@ lc_users_t *lc_users_load_file(const char *path, bool int_keys, bool case_insens
 /* Pipe mode's users CSV                                                                 */
 /* ------------------------------------------------------------------------------------ */
 
-static bool is_blank_line(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && (s[i] < '\t' || s[i] > '\r'))
-            return false;
-    return true;
-}
-
 /* Adds one CSV line (its newline and a trailing \r already dropped). */
 static int add_csv_line(lc_users_builder_t *b, const char *path, size_t lineno,
                         const char *line, size_t len, char *errstr, size_t errlen)
 {
-    if (is_blank_line(line, len))
+    if (lc_text_is_blank(line, len))
         return 0;
     const char *comma = memchr(line, ',', len);
     if (!comma)
         return lc_err(errstr, errlen, "%s:%zu: expected account,device", path, lineno);
     size_t key_len = (size_t)(comma - line);
     if (lc_users_builder_add(b, line, key_len, comma + 1, len - key_len - 1) < 0)
-        return lc_err(errstr, errlen, "%s:%zu: out of memory", path, lineno);
+        return lc_err(errstr, errlen, "%s:%zu: beyond the users snapshot's limits", path,
+                      lineno);
     return 0;   /* added, repeated, or skipped and counted */
 }
 
@@ -573,19 +554,11 @@ lc_users_t *lc_users_load_csv(const char *path, bool int_keys, bool case_insensi
     struct stat st;
     size_t hint = fstat(fileno(f), &st) == 0 ? (size_t)st.st_size / 16 : 0;
     lc_users_builder_t *b = lc_users_builder_new(int_keys, case_insensitive, hint);
-    if (!b) {
-        fclose(f);
-        lc_err(errstr, errlen, "%s: out of memory", path);
-        return NULL;
-    }
     int rc = read_csv(f, b, path, errstr, errlen);
     fclose(f);
     if (rc < 0) {
         lc_users_builder_free(b);
         return NULL;
     }
-    lc_users_t *u = lc_users_builder_finish(b, lc_wall_ms());
-    if (!u)
-        lc_err(errstr, errlen, "%s: out of memory", path);
-    return u;
+    return lc_users_builder_finish(b, lc_wall_ms());
 }

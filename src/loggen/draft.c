@@ -11,8 +11,8 @@ static const char *const COUNTRIES[] = {
     "NL", "SE", "PL", "CA", "AU", "MX", "ZA", "NG", "KR", "AR",
 };
 
-/* Members outside the schema: allowed, ignored by the checks, kept verbatim (SPEC §2.1, §4).
- * "status" and "reasons" exercise the original_<name> renaming of SPEC §4. */
+/* Members outside the schema: allowed, ignored by the checks, kept verbatim (CONTRACT §2.1, §4).
+ * "status" and "reasons" exercise the original_<name> renaming of CONTRACT §4. */
 static const member_t EXTRA_MEMBERS[] = {
     { "\"big\"", "123456789012345678901234567890" },
     { "\"ratio\"", "-1.25e-300" },
@@ -66,7 +66,7 @@ static int decimal_digits(int64_t v)
     return digits;
 }
 
-/* A valid account_id (SPEC §3 integer): mostly a string, sometimes a JSON number, leading
+/* A valid account_id (CONTRACT §3 integer): mostly a string, sometimes a JSON number, leading
  * zeros (still at most 19 digits) or a \u escape; all name the same account. */
 static void draft_set_account(rng_t *r, draft_t *d, int64_t account)
 {
@@ -141,7 +141,7 @@ static void format_rfc3339(rng_t *r, int64_t t, char *out, size_t cap)
              fraction, zone);
 }
 
-/* A valid event_timestamp (SPEC §3): mostly a string of epoch digits, sometimes a JSON
+/* A valid event_timestamp (CONTRACT §3): mostly a string of epoch digits, sometimes a JSON
  * integer, an RFC 3339 string, or the edges of the accepted range. */
 static void draft_set_timestamp(rng_t *r, draft_t *d)
 {

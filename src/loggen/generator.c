@@ -162,7 +162,7 @@ static const char *const NOT_STRINGS[] = {
     "123", "-0", "1.5", "true", "false", "[\"a\"]", "{\"v\":\"x\"}", "[]",
 };
 
-/* Values that fail type:account_id (SPEC §3 integer), with the key the message gets. */
+/* Values that fail type:account_id (CONTRACT §3 integer), with the key the message gets. */
 static const struct {
     const char *json;
     const char *key;
@@ -186,7 +186,7 @@ static const struct {
     { "{\"id\":684}", NULL },
 };
 
-/* Values that fail type:event_timestamp (SPEC §3 timestamp). */
+/* Values that fail type:event_timestamp (CONTRACT §3 timestamp). */
 static const char *const BAD_TIMESTAMPS[] = {
     "\"-5\"",
     "-5",
@@ -391,7 +391,7 @@ static void make_invalid_json(generator_t *g, record_t *rec)
 {
     enum invalid_flavour flavour = (enum invalid_flavour)rng_below(&g->rng, IJ_COUNT);
     /* A line can be neither empty nor absent, and a blank one is skipped by pipe mode
-     * (SPEC §7): on standard output these become a member without a value. */
+     * (CONTRACT §7): on standard output these become a member without a value. */
     if (g->opt->to_stdout && flavour >= IJ_EMPTY_VALUE)
         flavour = IJ_MISSING_VALUE;
     invalid_json_prepare(g, flavour);
@@ -511,7 +511,7 @@ void generator_next(generator_t *g, record_t *rec)
         make_object_record(g, &plan, rec);
         break;
     }
-    /* Size is checked before anything else (SPEC §2.1): with a small --max-record-bytes an
+    /* Size is checked before anything else (CONTRACT §2.1): with a small --max-record-bytes an
      * ordinary record is too_large as well, and the truth must say so. */
     if (!rec->tombstone && rec->value.len > g->opt->max_record_bytes)
         plan = (plan_t){ L_BAD, R_TOO_LARGE };

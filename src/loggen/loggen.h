@@ -4,7 +4,7 @@
  *
  * Writes JSON server-log records to Kafka (or to standard output, one per line) and knows,
  * for every record, the label and the reason logclassify must give it under the DEFAULT
- * configuration (SPEC §1-§3): the default schema, users.unknown_account = suspicious,
+ * configuration (CONTRACT §1-§3): the default schema, users.unknown_account = suspicious,
  * case-insensitive devices, and input.max_record_bytes = --max-record-bytes. It also writes
  * the users table those labels assume (--users-csv, --users-sql) and the expected counts
  * (--truth), which the integration tests compare with logclassify's counts exactly.
@@ -74,7 +74,7 @@ void vary_case(rng_t *r, const char *name, char *out, size_t cap);
 
 /* ---- truth.c: reasons and the expected counts -------------------------------------- */
 
-/* The default schema (SPEC §3), in schema order. */
+/* The default schema (CONTRACT §3), in schema order. */
 enum field { F_EVENT_ID, F_ACCOUNT_ID, F_EVENT_TYPE, F_DEVICE, F_COUNTRY, F_TIMESTAMP, NFIELDS };
 
 extern const char *const FIELD_NAMES[NFIELDS];
@@ -121,12 +121,12 @@ typedef struct users_table {
     uint8_t *second;   /* [n]: another device index, or NO_DEVICE */
 } users_table_t;
 
-int users_generate(users_table_t *u, uint64_t n, uint64_t seed, char *errstr, size_t errlen);
+void users_generate(users_table_t *u, uint64_t n, uint64_t seed);
 void users_free(users_table_t *u);
 bool users_has_device(const users_table_t *u, uint64_t account, int device);
 /* One of the account's devices (primary or second). */
 int users_pick_device(const users_table_t *u, rng_t *r, uint64_t account);
-/* Pipe mode's users CSV (SPEC §7): `account,device` per line, no header. */
+/* Pipe mode's users CSV (CONTRACT §7): `account,device` per line, no header. */
 int users_write_csv(const users_table_t *u, uint64_t seed, const char *path,
                     char *errstr, size_t errlen);
 /* SQL for MySQL: empties `users`, then multi-row INSERTs of SQL_ROWS_PER_INSERT rows. */

@@ -123,9 +123,7 @@ static int options_parse(options_t *o, int argc, char **argv, char *errstr, size
         .users = 10000, .bad_share = 0.10, .suspicious_share = 0.10,
         .max_record_bytes = 1048576, .too_large = -1,
     };
-    o->properties = calloc((size_t)argc, sizeof *o->properties);
-    if (!o->properties)
-        return lc_err(errstr, errlen, "out of memory");
+    o->properties = lc_xcalloc((size_t)argc, sizeof *o->properties);
     int c;
     uint64_t u;
     while ((c = getopt_long(argc, argv, "b:t:n:r:X:h", LONG_OPTIONS, NULL)) != -1) {
@@ -258,8 +256,8 @@ int main(int argc, char **argv)
     users_table_t users = { 0 };
     sink_t sink;
     int exit_code = 1;
-    if (users_generate(&users, opt.users, opt.seed, errstr, sizeof errstr) < 0 ||
-        write_users_files(&opt, &users, errstr, sizeof errstr) < 0) {
+    users_generate(&users, opt.users, opt.seed);
+    if (write_users_files(&opt, &users, errstr, sizeof errstr) < 0) {
         fprintf(stderr, "loggen: %s\n", errstr);
         goto out;
     }

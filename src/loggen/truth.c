@@ -22,7 +22,7 @@ static const char *const DOCUMENT_REASON_NAMES[R_FIRST_FIELD] = {
     "device_mismatch",
 };
 
-/* The reason code exactly as SPEC names it: "invalid_json", "missing:device", ... */
+/* The reason code exactly as the contract names it: "invalid_json", "missing:device", ... */
 static void reason_name(int reason, char *out, size_t cap)
 {
     if (reason < R_FIRST_FIELD) {

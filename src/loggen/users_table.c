@@ -10,16 +10,13 @@ const char *const DEVICES[] = { "ANDROID", "IOS", "WEB", "WINDOWS", "MACOS", "LI
 _Static_assert(LC_ARRAY_SIZE(DEVICES) == NDEVICES, "NDEVICES must be the number of DEVICES");
 #define SECOND_DEVICE_PERCENT 5
 
-int users_generate(users_table_t *u, uint64_t n, uint64_t seed,
-                   char *errstr, size_t errlen)
+void users_generate(users_table_t *u, uint64_t n, uint64_t seed)
 {
     rng_t r;
     rng_init(&r, seed, STREAM_USERS);
     u->n = n;
-    u->primary = malloc(n ? n : 1);
-    u->second = malloc(n ? n : 1);
-    if (!u->primary || !u->second)
-        return lc_err(errstr, errlen, "out of memory for %" PRIu64 " users", n);
+    u->primary = lc_xmalloc(n);
+    u->second = lc_xmalloc(n);
     for (uint64_t i = 0; i < n; i++) {
         int primary = (int)rng_below(&r, NDEVICES);
         u->primary[i] = (uint8_t)primary;
@@ -29,7 +26,6 @@ int users_generate(users_table_t *u, uint64_t n, uint64_t seed,
             u->second[i] = (uint8_t)((primary + offset) % NDEVICES);
         }
     }
-    return 0;
 }
 
 void users_free(users_table_t *u)
@@ -52,7 +48,7 @@ int users_pick_device(const users_table_t *u, rng_t *r, uint64_t account)
 }
 
 /* A device as the users files write it: varied case, sometimes surrounding spaces, so that
- * logclassify's normalisation (SPEC §2.2) is exercised on the table side too. */
+ * logclassify's normalisation (CONTRACT §2.2) is exercised on the table side too. */
 static void users_device_text(rng_t *r, int device, char *out, size_t cap)
 {
     char cased[16];

@@ -1,5 +1,5 @@
 /*
- * fuzz_checks.h - what every classified record must satisfy (SPEC §2-§4, §7), shared by the
+ * fuzz_checks.h - what every classified record must satisfy (CONTRACT §2-§4, §7), shared by the
  * libFuzzer harnesses (tests/fuzz/fuzz_classify.c, fuzz_pipe.c) and the replay test
  * (tests/unit/test_fuzz_regressions.c), so the logic exists once.
  *
@@ -26,11 +26,11 @@
  * tests/unit/test_json_diff.c, with its documented exceptions: numbers jansson refuses for
  * overflow and "\u0000" in member names are valid here; nesting deeper than
  * LC_JSON_MAX_DEPTH and a NUL right after a token are invalid here). Field reasons are
- * recomputed from SPEC §2.1/§3 (and the decisions of src/schema.c: length, enum and pattern
+ * recomputed from CONTRACT §2.1/§3 (and the decisions of src/schema.c: length, enum and pattern
  * see a non-string value's raw text) except `pattern`, where either answer is accepted; the
  * users verdict is recomputed from a plain list of the rows loaded into the snapshots.
  *
- * Files: fuzz_rules.h (those SPEC rules, written out again), fuzz_env.h (configuration
+ * Files: fuzz_rules.h (those contract rules, written out again), fuzz_env.h (configuration
  * variants, schemas, users rows, the environment), this file (the checks, the fuzz input
  * format, pipe mode).
  */
@@ -327,7 +327,7 @@ static inline const char *fz_check_splice_text(fz_env_t *e, const fz_case_t *k)
     return NULL;
 }
 
-/* ---- field oracle (SPEC §2.1, §3) ---------------------------------------------------- */
+/* ---- field oracle (CONTRACT §2.1, §3) ---------------------------------------------------- */
 
 /* Our scanner's member for `name` in the input object, or NULL. */
 static inline const lc_json_member_t *fz_in_member(const fz_case_t *k, const char *name)
@@ -361,7 +361,7 @@ static inline const char *fz_value_text(fz_env_t *e, const fz_case_t *k, const c
     return d->data;
 }
 
-/* Type rule of SPEC §3 on a present, non-null value: 1 accepted, 0 refused, -1 unknown. */
+/* Type rule of CONTRACT §3 on a present, non-null value: 1 accepted, 0 refused, -1 unknown. */
 static inline int fz_type_accepts(lc_field_type_t type, int jt, const char *t, size_t n)
 {
     int64_t ignored;
@@ -453,13 +453,13 @@ static inline const char *fz_check_fields(fz_env_t *e, const fz_case_t *k)
                   (want == FZ_FIELD_AFTER_TYPE && got != LC_R_MISSING &&
                    got != LC_R_NULL && got != LC_R_EMPTY);
         if (!ok)
-            return fz_fail(e, k, "field %s: reason %d, the rules of SPEC §3 say %d",
+            return fz_fail(e, k, "field %s: reason %d, the rules of CONTRACT §3 say %d",
                            k->var->defs[f].name, got, want);
     }
     return NULL;
 }
 
-/* ---- users oracle (SPEC §2.2) -------------------------------------------------------- */
+/* ---- users oracle (CONTRACT §2.2) -------------------------------------------------------- */
 
 static inline void fz_trim(const char **s, size_t *n)
 {
@@ -693,14 +693,12 @@ static inline const char *fz_run_all_variants(fz_env_t *e, const uint8_t *data, 
     return NULL;
 }
 
-/* ---- pipe mode (SPEC §7) -------------------------------------------------------------- */
+/* ---- pipe mode (CONTRACT §7) -------------------------------------------------------------- */
 
+/* A blank pipe-mode line: only ASCII white space (CONTRACT §2.1's set, as for empty:F). */
 static inline bool fz_blank_line(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (s[i] != ' ' && s[i] != '\t')
-            return false;
-    return true;
+    return fz_blank(s, n);
 }
 
 /* What pipe mode must write for `data`: for each non-blank line (split on '\n', one trailing
@@ -737,7 +735,7 @@ static inline const char *fz_check_pipe(fz_env_t *e, const uint8_t *data, size_t
     FILE *out = open_memstream(&got, &got_len);
     if (!in || !out)
         abort();
-    int rc = lc_pipe_run(e->config, e->int_users.snap, in, out, NULL, err, sizeof(err));
+    int rc = lc_pipe_run(&e->config->classify, e->int_users.snap, in, out, err, sizeof(err));
     fclose(in);
     fclose(out);
     lc_buf_reset(&e->pipe_out);

@@ -273,7 +273,7 @@ static inline const char *fz_map_reasons(fz_env_t *e, fz_variant_t *v)
     return NULL;
 }
 
-/* The configuration's default schema must be the SPEC §3 one the oracles assume. */
+/* The configuration's default schema must be the CONTRACT §3 one the oracles assume. */
 static inline const char *fz_check_default_schema(fz_env_t *e, const lc_schema_t *s)
 {
     if (lc_schema_nfields(s) != LC_ARRAY_SIZE(fz_default_defs))
@@ -282,7 +282,7 @@ static inline const char *fz_check_default_schema(fz_env_t *e, const lc_schema_t
         if (strcmp(lc_schema_field_name(s, f), fz_default_defs[f].name) != 0 ||
             lc_schema_field_type(s, f) != fz_default_defs[f].type ||
             !lc_schema_field_required(s, f))
-            return fz_fail(e, NULL, "default schema field %zu differs from SPEC §3", f);
+            return fz_fail(e, NULL, "default schema field %zu differs from CONTRACT §3", f);
     return NULL;
 }
 
@@ -291,7 +291,7 @@ static inline const char *fz_init_variant(fz_env_t *e, fz_variant_t *v)
 {
     char err[512] = "";
     if (!v->opts.schema) {
-        v->own_schema = lc_schema_new(v->defs, v->ndefs, err, sizeof(err));
+        v->own_schema = lc_schema_new(v->defs, v->ndefs, NULL, err, sizeof(err));
         if (!v->own_schema)
             return fz_fail(e, NULL, "%s: lc_schema_new: %s", v->name, err);
         v->opts.schema = v->own_schema;
@@ -300,9 +300,7 @@ static inline const char *fz_init_variant(fz_env_t *e, fz_variant_t *v)
         v->opts.max_record_bytes = (size_t)1 << 20;
     if (!fz_plain_name(v->opts.status_field) || !fz_plain_name(v->opts.reasons_field))
         return fz_fail(e, NULL, "%s: output names must need no escaping", v->name);
-    v->classifier = lc_classifier_new(&v->opts, err, sizeof(err));
-    if (!v->classifier)
-        return fz_fail(e, NULL, "%s: lc_classifier_new: %s", v->name, err);
+    v->classifier = lc_classifier_new(&v->opts);
     return fz_map_reasons(e, v);
 }
 
@@ -321,8 +319,7 @@ static inline const char *fz_init_variant(fz_env_t *e, fz_variant_t *v)
  */
 static inline void fz_init_variants(fz_env_t *e)
 {
-    lc_classify_opts_t base;
-    lc_config_classify_opts(e->config, &base);
+    lc_classify_opts_t base = e->config->classify;
     static const char *const names[FZ_NVARIANTS] = {
         "default", "small", "unknown-good", "unknown-bad", "constraints", "renamed",
         "string-keys", "no-users", "untyped-key", "no-fields", "string-users"};

@@ -1,5 +1,5 @@
 /*
- * fuzz_pipe.c - libFuzzer harness for pipe mode (lc_pipe_run, SPEC §7).
+ * fuzz_pipe.c - libFuzzer harness for pipe mode (lc_pipe_run, CONTRACT §7).
  *
  * The input is a whole standard input: lines split on '\n'. lc_pipe_run reads it from an
  * fmemopen stream with the default configuration and users; its output must be exactly one

@@ -1,5 +1,5 @@
 /*
- * fuzz_rules.h - the rules of SPEC §2.1-§3 written out again, small and independent of
+ * fuzz_rules.h - the rules of CONTRACT §2.1-§3 written out again, small and independent of
  * src/, for the oracles of fuzz_checks.h: integer, number and timestamp syntax, white space,
  * code points, UTF-8 validity, base64 and nesting depth. Static inline, no state.
  */
@@ -22,7 +22,7 @@ static inline bool fz_json_ws(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* SPEC §2.1 `empty` and §2.2 device trimming: space, tab, CR, LF, FF, VT. */
+/* CONTRACT §2.1 `empty` and §2.2 device trimming: space, tab, CR, LF, FF, VT. */
 static inline bool fz_ascii_ws(char c)
 {
     return fz_json_ws(c) || c == '\f' || c == '\v';
@@ -38,7 +38,7 @@ static inline bool fz_all_digits(const char *s, size_t n)
     return n > 0;
 }
 
-/* An optional '-' and 1-19 digits within int64 (SPEC §3 integer, and users keys). */
+/* An optional '-' and 1-19 digits within int64 (CONTRACT §3 integer, and users keys). */
 static inline bool fz_parse_int(const char *s, size_t n, int64_t *out)
 {
     bool neg = n > 0 && s[0] == '-';
@@ -64,7 +64,7 @@ static inline size_t fz_skip_digits(const char *s, size_t n, size_t i)
     return i;
 }
 
-/* SPEC §3 number string: [+-]? (digits [. digits?]? | . digits) ([eE][+-]?digits)?, finite.
+/* CONTRACT §3 number string: [+-]? (digits [. digits?]? | . digits) ([eE][+-]?digits)?, finite.
  * Returns 1 yes, 0 no, -1 too long to decide cheaply. */
 static inline int fz_decimal_string(const char *s, size_t n)
 {

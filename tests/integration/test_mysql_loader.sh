@@ -20,39 +20,34 @@ cat >"$T/driver.c" <<'EOF'
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lc_config.h"
 #include "lc_mysql.h"
+#include "lc_schema.h"
 
 /* driver HOST PORT SOCKET PASSWORD TABLE KEYTYPE SSLMODE [SNAPSHOT] < "key device" lines */
 int main(int argc, char **argv)
 {
     if (argc < 8)
         return 2;
-    lc_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.mysql_host = argv[1];
-    cfg.mysql_port = atoi(argv[2]);
-    cfg.mysql_socket = argv[3];
-    cfg.mysql_user = "logclassify";
-    cfg.mysql_password = argv[4];
-    cfg.mysql_database = "dim_users";
-    cfg.users_table = argv[5];
-    cfg.users_key_column = "account_no";
-    cfg.users_value_column = "user_device";
-    cfg.mysql_ssl_mode = argv[7];
-    cfg.mysql_ssl_ca = "";
-    cfg.mysql_connect_timeout_s = 3;
-    cfg.users_key_field = "account_id";
-    cfg.users_case_insensitive = true;
-    lc_field_def_t def = { .name = "account_id", .required = true, .max_length = -1 };
-    char err[512];
-    if (lc_field_type_parse(argv[6], &def.type) < 0 ||
-        !(cfg.schema = lc_schema_new(&def, 1, err, sizeof err)))
+    lc_mysql_opts_t o = {
+        .host = argv[1], .port = atoi(argv[2]), .socket = argv[3], .user = "logclassify",
+        .password = argv[4], .database = "dim_users", .table = argv[5],
+        .key_column = "account_no", .value_column = "user_device", .ssl_ca = "",
+        .connect_timeout_s = 3, .case_insensitive = true,
+    };
+    lc_field_type_t type;
+    if (lc_schema_type_parse(argv[6], &type) < 0)
         return 2;
-    lc_users_t *u = lc_mysql_load_users(&cfg, err, sizeof err);
+    o.int_keys = type == LC_FT_INTEGER;   /* as the configuration decides it */
+    size_t mode = 0;
+    while (lc_mysql_ssl_mode_names[mode] && strcmp(lc_mysql_ssl_mode_names[mode], argv[7]))
+        mode++;
+    if (!lc_mysql_ssl_mode_names[mode])
+        return 2;
+    o.ssl_mode = (lc_mysql_ssl_mode_t)mode;
+    char err[512];
+    lc_users_t *u = lc_mysql_load_users(&o, err, sizeof err);
     if (!u) {
         printf("error: %s\n", err);
-        lc_schema_free(cfg.schema);
         return 3;
     }
     if (argc > 8) {   /* snapshot file round trip */
@@ -80,7 +75,6 @@ int main(int argc, char **argv)
         printf("%s %s %s\n", line, sp + 1, names[m]);
     }
     lc_users_unref(u);
-    lc_schema_free(cfg.schema);
     return 0;
 }
 EOF

@@ -1,5 +1,5 @@
 /*
- * test_classify.c - lc_classify end to end (SPEC §2, §4): every reason code, the order of
+ * test_classify.c - lc_classify end to end (CONTRACT §2, §4): every reason code, the order of
  * reasons, the users check, and the output record byte for byte. Every output is also parsed
  * with jansson, the reference JSON implementation.
  */
@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "lc_classify.h"
+#include "lc_config.h"
 #include "lc_json.h"
 
 /* ---- fixtures ----------------------------------------------------------------------- */
@@ -51,7 +52,7 @@ typedef struct fixture {
 static lc_schema_t *make_schema(const lc_field_def_t *defs, size_t n)
 {
     char err[256] = "";
-    lc_schema_t *s = lc_schema_new(defs, n, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(defs, n, NULL, err, sizeof(err));
     if (!s)
         fail_msg("lc_schema_new: %s", err);
     return s;
@@ -87,10 +88,8 @@ static lc_classify_opts_t default_opts(const lc_schema_t *s)
 
 static lc_classifier_t *make_classifier(const lc_classify_opts_t *o)
 {
-    char err[256] = "";
-    lc_classifier_t *c = lc_classifier_new(o, err, sizeof(err));
-    if (!c)
-        fail_msg("lc_classifier_new: %s", err);
+    lc_classifier_t *c = lc_classifier_new(o);
+    assert_non_null(c);
     return c;
 }
 
@@ -804,27 +803,27 @@ static void test_users_fields_outside_schema(void **state)
 
 /* ---- construction ------------------------------------------------------------------------ */
 
-static void test_classifier_new_errors(void **state)
+/* The options a classifier refuses are the configuration's to refuse now, at load time with
+ * the file's line (tests/unit/test_config.c: an output field equal to the other, empty, or
+ * named like a refused record's payload). Here: the names it must never be given, and the
+ * configuration's defaults giving the default output. */
+static void test_classifier_options(void **state)
 {
     fixture_t *f = *state;
-    char err[256];
-    lc_classify_opts_t o = default_opts(f->schema);
-    o.reasons_field = "status";
-    assert_null(lc_classifier_new(&o, err, sizeof(err)));
-    assert_non_null(strstr(err, "status"));
-    o = default_opts(f->schema);
-    o.status_field = "raw";
-    assert_null(lc_classifier_new(&o, err, sizeof(err)));
-    o = default_opts(f->schema);
-    o.reasons_field = "";
-    assert_null(lc_classifier_new(&o, err, sizeof(err)));
-    o = default_opts(NULL);
-    assert_null(lc_classifier_new(&o, err, sizeof(err)));
+    static const char *const refused[] = {"raw", "raw_base64", "raw_bytes"};
+    for (size_t i = 0; i < LC_ARRAY_SIZE(refused); i++)
+        assert_string_equal(lc_classify_refused_names[i], refused[i]);
+    assert_null(lc_classify_refused_names[LC_ARRAY_SIZE(refused)]);
 
-    /* NULL names and a zero size limit take the defaults */
-    o = (lc_classify_opts_t){.schema = f->schema, .unknown_account_status = LC_STATUS_SUSPICIOUS};
-    reopen(f, &o);
+    char err[256] = "";
+    lc_config_t *cfg = lc_config_defaults(err, sizeof(err));
+    if (!cfg)
+        fail_msg("%s", err);
+    reopen(f, &cfg->classify);
     expect_output(f, DEFAULT_RECORD, DEFAULT_BODY GOOD_TAIL);
+    lc_classifier_free(f->c);
+    f->c = NULL;
+    lc_config_free(cfg);
 }
 
 static void test_status_names(void **state)
@@ -877,7 +876,7 @@ int main(void)
         T(test_device_case_and_space),
         T(test_no_users_means_good),
         T(test_users_fields_outside_schema),
-        T(test_classifier_new_errors),
+        T(test_classifier_options),
         T(test_status_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

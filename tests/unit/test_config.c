@@ -90,7 +90,7 @@ static char *describe_str(bool md)
     return buf;
 }
 
-/* Every dotted key of the table, as documented in SPEC/README. */
+/* Every dotted key of the table, as documented in CONTRACT/README. */
 static const char *const all_keys[] = {
     "kafka.brokers", "kafka.group_id", "kafka.input_topic", "kafka.output_topic",
     "kafka.transactional_id", "kafka.startup_timeout_s", "kafka.consumer", "kafka.producer",
@@ -108,44 +108,44 @@ static const char *const all_keys[] = {
 
 static void check_default_values(const lc_config_t *c)
 {
-    assert_string_equal(c->kafka_brokers, "127.0.0.1:9092");
-    assert_string_equal(c->kafka_group_id, "logclassify");
-    assert_string_equal(c->kafka_input_topic, "server-logs");
-    assert_string_equal(c->kafka_output_topic, "server-logs-status");
-    assert_string_equal(c->kafka_transactional_id, "logclassify-1");
-    assert_int_equal(c->kafka_startup_timeout_s, 30);
-    assert_int_equal(c->n_consumer_props, 0);
-    assert_int_equal(c->n_producer_props, 0);
-    assert_int_equal(c->delivery, LC_DELIVERY_AT_LEAST_ONCE);
-    assert_int_equal(c->batch_max_records, 10000);
-    assert_int_equal(c->batch_max_wait_ms, 50);
-    assert_int_equal(c->batch_commit_interval_ms, 100);
-    assert_true(c->input_max_record_bytes == 1048576);
-    assert_string_equal(c->output_status_field, "status");
-    assert_string_equal(c->output_reasons_field, "reasons");
-    assert_string_equal(c->mysql_host, "127.0.0.1");
-    assert_int_equal(c->mysql_port, 3306);
-    assert_string_equal(c->mysql_socket, "");
-    assert_string_equal(c->mysql_user, "logclassify");
-    assert_string_equal(c->mysql_password, "");
-    assert_string_equal(c->mysql_password_file, "");
-    assert_string_equal(c->mysql_database, "dim_users");
-    assert_string_equal(c->mysql_ssl_mode, "preferred");
-    assert_string_equal(c->mysql_ssl_ca, "");
-    assert_int_equal(c->mysql_connect_timeout_s, 5);
-    assert_string_equal(c->users_table, "users");
-    assert_string_equal(c->users_key_column, "account_no");
-    assert_string_equal(c->users_value_column, "user_device");
-    assert_string_equal(c->users_key_field, "account_id");
-    assert_string_equal(c->users_value_field, "device");
-    assert_int_equal(c->users_refresh_interval_s, 60);
-    assert_int_equal(c->users_startup_timeout_s, 60);
-    assert_string_equal(c->users_snapshot_path, "");
-    assert_int_equal(c->users_unknown_account, LC_STATUS_SUSPICIOUS);
-    assert_true(c->users_case_insensitive);
+    assert_string_equal(c->kafka.brokers, "127.0.0.1:9092");
+    assert_string_equal(c->kafka.group_id, "logclassify");
+    assert_string_equal(c->kafka.input_topic, "server-logs");
+    assert_string_equal(c->kafka.output_topic, "server-logs-status");
+    assert_string_equal(c->kafka.transactional_id, "logclassify-1");
+    assert_int_equal(c->kafka.startup_timeout_s, 30);
+    assert_int_equal(c->kafka.n_consumer_props, 0);
+    assert_int_equal(c->kafka.n_producer_props, 0);
+    assert_int_equal(c->pipeline.delivery, LC_DELIVERY_AT_LEAST_ONCE);
+    assert_int_equal(c->pipeline.batch_max_records, 10000);
+    assert_int_equal(c->pipeline.batch_max_wait_ms, 50);
+    assert_int_equal(c->pipeline.commit_interval_ms, 100);
+    assert_true(c->classify.max_record_bytes == 1048576);
+    assert_string_equal(c->classify.status_field, "status");
+    assert_string_equal(c->classify.reasons_field, "reasons");
+    assert_string_equal(c->mysql.host, "127.0.0.1");
+    assert_int_equal(c->mysql.port, 3306);
+    assert_string_equal(c->mysql.socket, "");
+    assert_string_equal(c->mysql.user, "logclassify");
+    assert_string_equal(c->mysql.password, "");
+    assert_string_equal(c->password_file, "");
+    assert_string_equal(c->mysql.database, "dim_users");
+    assert_int_equal(c->mysql.ssl_mode, LC_MYSQL_SSL_PREFERRED);
+    assert_string_equal(c->mysql.ssl_ca, "");
+    assert_int_equal(c->mysql.connect_timeout_s, 5);
+    assert_string_equal(c->mysql.table, "users");
+    assert_string_equal(c->mysql.key_column, "account_no");
+    assert_string_equal(c->mysql.value_column, "user_device");
+    assert_string_equal(c->classify.key_field, "account_id");
+    assert_string_equal(c->classify.value_field, "device");
+    assert_int_equal(c->users.refresh_interval_s, 60);
+    assert_int_equal(c->users.startup_timeout_s, 60);
+    assert_string_equal(c->users.snapshot_path, "");
+    assert_int_equal(c->classify.unknown_account_status, LC_STATUS_SUSPICIOUS);
+    assert_true(c->users.case_insensitive);
     assert_string_equal(c->metrics_listen, "127.0.0.1:9108");
-    assert_string_equal(c->log_level, "info");
-    assert_int_equal(c->log_stats_interval_s, 10);
+    assert_int_equal(c->log_level, LC_LOG_INFO);
+    assert_int_equal(c->stats_interval_s, 10);
 }
 
 static void check_default_schema(const lc_config_t *c)
@@ -254,40 +254,40 @@ static void test_every_key_set(void **state)
         "log:\n"
         "  level: debug\n"
         "  stats_interval_s: 0\n");
-    assert_string_equal(c->kafka_brokers, "b1:9092,b2:9092");
-    assert_string_equal(c->kafka_group_id, "g");
-    assert_string_equal(c->kafka_input_topic, "in");
-    assert_string_equal(c->kafka_output_topic, "out");
-    assert_string_equal(c->kafka_transactional_id, "tx-7");
-    assert_int_equal(c->kafka_startup_timeout_s, 3600);
-    assert_int_equal(c->delivery, LC_DELIVERY_EXACTLY_ONCE);
-    assert_int_equal(c->batch_max_records, 1);
-    assert_int_equal(c->batch_max_wait_ms, 0);
-    assert_true(c->input_max_record_bytes == 104857600);
-    assert_string_equal(c->output_status_field, "label");
-    assert_string_equal(c->output_reasons_field, "why");
-    assert_string_equal(c->mysql_host, "db");
-    assert_int_equal(c->mysql_port, 65535);
-    assert_string_equal(c->mysql_socket, "/run/mysqld/mysqld.sock");
-    assert_string_equal(c->mysql_user, "u");
-    assert_string_equal(c->mysql_password, "pw");
-    assert_string_equal(c->mysql_database, "d");
-    assert_string_equal(c->mysql_ssl_mode, "verify_identity");
-    assert_string_equal(c->mysql_ssl_ca, "/etc/ca.pem");
-    assert_int_equal(c->mysql_connect_timeout_s, 300);
-    assert_string_equal(c->users_table, "Users_2");
-    assert_string_equal(c->users_key_column, "acc");
-    assert_string_equal(c->users_value_column, "dev");
-    assert_string_equal(c->users_key_field, "acct");
-    assert_string_equal(c->users_value_field, "dv");
-    assert_int_equal(c->users_refresh_interval_s, 86400);
-    assert_int_equal(c->users_startup_timeout_s, 0);
-    assert_string_equal(c->users_snapshot_path, "/var/lib/logclassify/users.snap");
-    assert_int_equal(c->users_unknown_account, LC_STATUS_BAD);
-    assert_false(c->users_case_insensitive);
+    assert_string_equal(c->kafka.brokers, "b1:9092,b2:9092");
+    assert_string_equal(c->kafka.group_id, "g");
+    assert_string_equal(c->kafka.input_topic, "in");
+    assert_string_equal(c->kafka.output_topic, "out");
+    assert_string_equal(c->kafka.transactional_id, "tx-7");
+    assert_int_equal(c->kafka.startup_timeout_s, 3600);
+    assert_int_equal(c->pipeline.delivery, LC_DELIVERY_EXACTLY_ONCE);
+    assert_int_equal(c->pipeline.batch_max_records, 1);
+    assert_int_equal(c->pipeline.batch_max_wait_ms, 0);
+    assert_true(c->classify.max_record_bytes == 104857600);
+    assert_string_equal(c->classify.status_field, "label");
+    assert_string_equal(c->classify.reasons_field, "why");
+    assert_string_equal(c->mysql.host, "db");
+    assert_int_equal(c->mysql.port, 65535);
+    assert_string_equal(c->mysql.socket, "/run/mysqld/mysqld.sock");
+    assert_string_equal(c->mysql.user, "u");
+    assert_string_equal(c->mysql.password, "pw");
+    assert_string_equal(c->mysql.database, "d");
+    assert_int_equal(c->mysql.ssl_mode, LC_MYSQL_SSL_VERIFY_IDENTITY);
+    assert_string_equal(c->mysql.ssl_ca, "/etc/ca.pem");
+    assert_int_equal(c->mysql.connect_timeout_s, 300);
+    assert_string_equal(c->mysql.table, "Users_2");
+    assert_string_equal(c->mysql.key_column, "acc");
+    assert_string_equal(c->mysql.value_column, "dev");
+    assert_string_equal(c->classify.key_field, "acct");
+    assert_string_equal(c->classify.value_field, "dv");
+    assert_int_equal(c->users.refresh_interval_s, 86400);
+    assert_int_equal(c->users.startup_timeout_s, 0);
+    assert_string_equal(c->users.snapshot_path, "/var/lib/logclassify/users.snap");
+    assert_int_equal(c->classify.unknown_account_status, LC_STATUS_BAD);
+    assert_false(c->users.case_insensitive);
     assert_string_equal(c->metrics_listen, "");
-    assert_string_equal(c->log_level, "debug");
-    assert_int_equal(c->log_stats_interval_s, 0);
+    assert_int_equal(c->log_level, LC_LOG_DEBUG);
+    assert_int_equal(c->stats_interval_s, 0);
     lc_config_free(c);
 }
 
@@ -304,11 +304,11 @@ static void test_integers(void **state)
     };
     for (size_t i = 0; i < LC_ARRAY_SIZE(ok); i++) {
         lc_config_t *c = load_ok(ok[i].yaml);
-        assert_int_equal(c->batch_max_records, ok[i].want);
+        assert_int_equal(c->pipeline.batch_max_records, ok[i].want);
         lc_config_free(c);
     }
     lc_config_t *c = load_ok("batch:\n  max_wait_ms: -0\n");
-    assert_int_equal(c->batch_max_wait_ms, 0);
+    assert_int_equal(c->pipeline.batch_max_wait_ms, 0);
     lc_config_free(c);
 
     static const err_case_t bad[] = {
@@ -355,7 +355,7 @@ static void test_booleans(void **state)
         char yaml[128];
         snprintf(yaml, sizeof(yaml), "users:\n  case_insensitive: %s\n", ok[i].text);
         lc_config_t *c = load_ok(yaml);
-        assert_int_equal(c->users_case_insensitive, ok[i].want);
+        assert_int_equal(c->users.case_insensitive, ok[i].want);
         lc_config_free(c);
     }
     static const err_case_t bad[] = {
@@ -372,10 +372,10 @@ static void test_enums(void **state)
     (void)state;
     lc_config_t *c = load_ok("delivery: EXACTLY_ONCE\nlog: {level: Warn}\n"
                              "users: {unknown_account: good}\nmysql: {ssl_mode: DISABLED}\n");
-    assert_int_equal(c->delivery, LC_DELIVERY_EXACTLY_ONCE);
-    assert_string_equal(c->log_level, "warn");
-    assert_int_equal(c->users_unknown_account, LC_STATUS_GOOD);
-    assert_string_equal(c->mysql_ssl_mode, "disabled");
+    assert_int_equal(c->pipeline.delivery, LC_DELIVERY_EXACTLY_ONCE);
+    assert_int_equal(c->log_level, LC_LOG_WARN);
+    assert_int_equal(c->classify.unknown_account_status, LC_STATUS_GOOD);
+    assert_int_equal(c->mysql.ssl_mode, LC_MYSQL_SSL_DISABLED);
     lc_config_free(c);
 
     static const err_case_t bad[] = {
@@ -398,11 +398,11 @@ static void test_strings(void **state)
     (void)state;
     lc_config_t *c = load_ok("mysql:\n  socket: ~\n  ssl_ca: null\nusers:\n  snapshot_path:\n"
                              "kafka:\n  group_id: 'null'\n  input_topic: 123\n");
-    assert_string_equal(c->mysql_socket, "");
-    assert_string_equal(c->mysql_ssl_ca, "");
-    assert_string_equal(c->users_snapshot_path, "");
-    assert_string_equal(c->kafka_group_id, "null");   /* quoted: a string, not null */
-    assert_string_equal(c->kafka_input_topic, "123");
+    assert_string_equal(c->mysql.socket, "");
+    assert_string_equal(c->mysql.ssl_ca, "");
+    assert_string_equal(c->users.snapshot_path, "");
+    assert_string_equal(c->kafka.group_id, "null");   /* quoted: a string, not null */
+    assert_string_equal(c->kafka.input_topic, "123");
     lc_config_free(c);
 
     static const err_case_t bad[] = {
@@ -582,17 +582,17 @@ static void test_env_substitution(void **state)
         "  host: ${LC_TEST_DOLLAR}\n"
         "  user: ${LC_TEST_UNSET:-}x\n"
         "  database: ${LC_TEST_UNSET:-a:-b}\n");
-    assert_string_equal(c->kafka_brokers, "k1:9092,k2:9092");
-    assert_string_equal(c->kafka_group_id, "fallback-group");
-    assert_string_equal(c->kafka_transactional_id, "logclassify-web-7");
-    assert_string_equal(c->kafka_input_topic, "in-web-7-x");
-    assert_string_equal(c->kafka_output_topic, "used-when-empty");
-    assert_int_equal(c->mysql_port, 3307);
-    assert_string_equal(c->mysql_password, "a$$b$c$web-7");   /* "$$" is not special */
-    assert_string_equal(c->mysql_socket, "");
-    assert_string_equal(c->mysql_host, "${LC_TEST_HOST}");    /* not expanded twice */
-    assert_string_equal(c->mysql_user, "x");
-    assert_string_equal(c->mysql_database, "a:-b");
+    assert_string_equal(c->kafka.brokers, "k1:9092,k2:9092");
+    assert_string_equal(c->kafka.group_id, "fallback-group");
+    assert_string_equal(c->kafka.transactional_id, "logclassify-web-7");
+    assert_string_equal(c->kafka.input_topic, "in-web-7-x");
+    assert_string_equal(c->kafka.output_topic, "used-when-empty");
+    assert_int_equal(c->mysql.port, 3307);
+    assert_string_equal(c->mysql.password, "a$$b$c$web-7");   /* "$$" is not special */
+    assert_string_equal(c->mysql.socket, "");
+    assert_string_equal(c->mysql.host, "${LC_TEST_HOST}");    /* not expanded twice */
+    assert_string_equal(c->mysql.user, "x");
+    assert_string_equal(c->mysql.database, "a:-b");
     lc_config_free(c);
 
     setenv("LC_TEST_WORD", "many", 1);
@@ -663,17 +663,17 @@ static void test_passthrough_props(void **state)
     }, prod[] = {
         {"linger.ms", "5", 10}, {"compression.type", "lz4", 11}, {"batch.size", "65536", 12},
     };
-    assert_int_equal(c->n_consumer_props, LC_ARRAY_SIZE(cons));
+    assert_int_equal(c->kafka.n_consumer_props, LC_ARRAY_SIZE(cons));
     for (size_t i = 0; i < LC_ARRAY_SIZE(cons); i++) {
-        assert_string_equal(c->consumer_props[i].key, cons[i].key);
-        assert_string_equal(c->consumer_props[i].value, cons[i].value);
-        assert_int_equal(c->consumer_props[i].line, cons[i].line);
+        assert_string_equal(c->kafka.consumer_props[i].key, cons[i].key);
+        assert_string_equal(c->kafka.consumer_props[i].value, cons[i].value);
+        assert_int_equal(c->kafka.consumer_props[i].line, cons[i].line);
     }
-    assert_int_equal(c->n_producer_props, LC_ARRAY_SIZE(prod));
+    assert_int_equal(c->kafka.n_producer_props, LC_ARRAY_SIZE(prod));
     for (size_t i = 0; i < LC_ARRAY_SIZE(prod); i++) {
-        assert_string_equal(c->producer_props[i].key, prod[i].key);
-        assert_string_equal(c->producer_props[i].value, prod[i].value);
-        assert_int_equal(c->producer_props[i].line, prod[i].line);
+        assert_string_equal(c->kafka.producer_props[i].key, prod[i].key);
+        assert_string_equal(c->kafka.producer_props[i].value, prod[i].value);
+        assert_int_equal(c->kafka.producer_props[i].line, prod[i].line);
     }
     lc_config_free(c);
 }
@@ -701,8 +701,8 @@ static void test_password_file(void **state)
         char yaml[256];
         snprintf(yaml, sizeof(yaml), "mysql:\n  password_file: %s\n", path);
         lc_config_t *c = load_ok(yaml);
-        assert_string_equal(c->mysql_password, "s3cret");
-        assert_string_equal(c->mysql_password_file, path);
+        assert_string_equal(c->mysql.password, "s3cret");
+        assert_string_equal(c->password_file, path);
         char *d = dump_str(c);
         assert_null(strstr(d, "s3cret"));
         assert_non_null(strstr(d, "# password: read from mysql.password_file"));
@@ -830,6 +830,60 @@ static void test_schema_compile_errors(void **state)
 }
 
 /* ---------------------------------------------------------------------------------- */
+/* Rules across keys (config_rules.c): what the service and pipe mode would refuse       */
+
+static void test_rules_across_keys(void **state)
+{
+    (void)state;
+    static const err_case_t bad[] = {
+        /* the output fields cannot take the names of a refused record's payload */
+        {"output:\n  status_field: raw\n",
+         "t.yaml:2: output.status_field: 'raw' is reserved for refused records (raw, "
+         "raw_base64, raw_bytes)"},
+        {"# c\noutput:\n  reasons_field: raw_base64\n",
+         "t.yaml:3: output.reasons_field: 'raw_base64' is reserved for refused records (raw, "
+         "raw_base64, raw_bytes)"},
+        {"output.reasons_field: x\noutput.status_field: raw_bytes\n",
+         "t.yaml:2: output.status_field: 'raw_bytes' is reserved for refused records (raw, "
+         "raw_base64, raw_bytes)"},
+        /* verify_ca checks the chain against mysql.ssl_ca */
+        {"mysql:\n  ssl_ca: ''\n  ssl_mode: verify_ca\n",
+         "t.yaml:3: mysql.ssl_mode verify_ca needs mysql.ssl_ca"},
+        /* every pass-through property is one librdkafka knows, with a value it takes */
+        {"kafka:\n  consumer:\n    fetch.wait.max.ms: \"100\"\n    no.such.property: x\n",
+         "t.yaml:4: kafka property no.such.property: No such configuration property: "
+         "\"no.such.property\""},
+        {"kafka:\n  producer:\n    acks: sometimes\n",
+         "t.yaml:3: kafka property acks: Invalid value for configuration property "
+         "\"request.required.acks\""},
+        /* MySQL names are at most 64 characters */
+        {"users:\n  key_column: "
+         "a123456789b123456789c123456789d123456789e123456789f123456789g12345\n",
+         "t.yaml:2: users.key_column: "
+         "'a123456789b123456789c123456789d123456789e123456789f123456789g12345' is longer "
+         "than 64 characters (MySQL's limit)"},
+    };
+    run_err_cases(bad, LC_ARRAY_SIZE(bad));
+    /* and what the rules let through */
+    lc_config_free(load_ok("mysql:\n  ssl_mode: verify_ca\n  ssl_ca: /etc/ca.pem\n"));
+    lc_config_free(load_ok("output:\n  status_field: raw_status\n  reasons_field: raws\n"));
+    lc_config_free(load_ok("users:\n  table: "
+                           "a123456789b123456789c123456789d123456789e123456789f123456789g123\n"));
+    lc_config_free(load_ok("kafka:\n  producer:\n    acks: \"1\"\n    transactional.id: x\n"));
+}
+
+/* The first broken rule is the one reported, in rules[] order. */
+static void test_rules_order(void **state)
+{
+    (void)state;
+    expect_err("output:\n  status_field: raw\n  reasons_field: raw\n",
+               "t.yaml:3: output.reasons_field and output.status_field must differ (both are "
+               "'raw')");
+    expect_err("mysql:\n  ssl_mode: verify_ca\nkafka:\n  consumer:\n    nope: 1\n",
+               "t.yaml:2: mysql.ssl_mode verify_ca needs mysql.ssl_ca");
+}
+
+/* ---------------------------------------------------------------------------------- */
 /* Dump, describe, secrets, classifier options                                          */
 
 static const char *const secret_yaml =
@@ -884,10 +938,10 @@ static void test_dump_round_trip(void **state)
     lc_config_t *c2 = load_ok(d1);
     char *d2 = dump_str(c2);
     assert_string_equal(d1, d2);
-    assert_string_equal(c2->consumer_props[0].value, "a \"q\" b");
+    assert_string_equal(c2->kafka.consumer_props[0].value, "a \"q\" b");
     assert_string_equal(c2->fields[0].enum_values[1], "y\"z");
     assert_string_equal(c2->fields[0].pattern, "x|y\\.z");
-    assert_int_equal(c2->delivery, LC_DELIVERY_EXACTLY_ONCE);
+    assert_int_equal(c2->pipeline.delivery, LC_DELIVERY_EXACTLY_ONCE);
     free(d1);
     free(d2);
     lc_config_free(c2);
@@ -934,28 +988,49 @@ static void test_secret_names(void **state)
                                         "ssl.ca.location", "linger.ms", "bootstrap.servers",
                                         "sasl.mechanism", "ssl.certificate.pem"};
     for (size_t i = 0; i < LC_ARRAY_SIZE(secret); i++)
-        if (!lc_config_is_secret_name(secret[i]))
+        if (!lc_log_is_secret_name(secret[i]))
             fail_msg("'%s' should be secret", secret[i]);
     for (size_t i = 0; i < LC_ARRAY_SIZE(plain); i++)
-        if (lc_config_is_secret_name(plain[i]))
+        if (lc_log_is_secret_name(plain[i]))
             fail_msg("'%s' should not be secret", plain[i]);
 }
 
+/* The classifier's options come straight from the table; the options derived from several
+ * keys are decided once, at load. */
 static void test_classify_opts(void **state)
 {
     (void)state;
     lc_config_t *c = load_ok("users:\n  key_field: acct\n  value_field: dev\n  unknown_account: bad\n"
                              "input:\n  max_record_bytes: 2048\n"
                              "output:\n  status_field: s\n  reasons_field: r\n");
-    lc_classify_opts_t o;
-    lc_config_classify_opts(c, &o);
-    assert_ptr_equal(o.schema, c->schema);
-    assert_string_equal(o.key_field, "acct");
-    assert_string_equal(o.value_field, "dev");
-    assert_int_equal(o.unknown_account_status, LC_STATUS_BAD);
-    assert_int_equal(o.max_record_bytes, 2048);
-    assert_string_equal(o.status_field, "s");
-    assert_string_equal(o.reasons_field, "r");
+    const lc_classify_opts_t *o = &c->classify;
+    assert_ptr_equal(o->schema, c->schema);
+    assert_string_equal(o->key_field, "acct");
+    assert_string_equal(o->value_field, "dev");
+    assert_int_equal(o->unknown_account_status, LC_STATUS_BAD);
+    assert_int_equal(o->max_record_bytes, 2048);
+    assert_string_equal(o->status_field, "s");
+    assert_string_equal(o->reasons_field, "r");
+    assert_false(c->users.int_keys);              /* acct is not in the schema */
+    assert_int_equal(c->kafka.max_record_bytes, 2048);
+    assert_string_equal(c->kafka.config_path, "t.yaml");
+    assert_false(c->kafka.transactional);
+    lc_config_free(c);
+}
+
+static void test_derived_options(void **state)
+{
+    (void)state;
+    lc_config_t *c = load_ok("delivery: exactly_once\nusers:\n  case_insensitive: no\n");
+    assert_true(c->users.int_keys);               /* account_id is an integer field */
+    assert_true(c->mysql.int_keys);
+    assert_false(c->mysql.case_insensitive);
+    assert_true(c->kafka.transactional);
+    lc_config_free(c);
+    c = load_ok("schema:\n  - {name: account_id, type: string}\n");
+    assert_false(c->users.int_keys);
+    assert_false(c->mysql.int_keys);
+    assert_true(c->mysql.case_insensitive);
     lc_config_free(c);
 }
 
@@ -994,22 +1069,22 @@ static void test_conf_app_yaml_loads(void **state)
     lc_config_t *c = lc_config_load(path, err, sizeof(err));
     if (!c)
         fail_msg("%s", err);
-    assert_string_equal(c->kafka_brokers, "127.0.0.1:9092");
-    assert_string_equal(c->kafka_transactional_id, "logclassify-1");
-    assert_string_equal(c->mysql_host, "127.0.0.1");
-    assert_int_equal(c->mysql_port, 13306);
-    assert_string_equal(c->mysql_user, "logclassify");
-    assert_string_equal(c->mysql_password, "logclassify");
+    assert_string_equal(c->kafka.brokers, "127.0.0.1:9092");
+    assert_string_equal(c->kafka.transactional_id, "logclassify-1");
+    assert_string_equal(c->mysql.host, "127.0.0.1");
+    assert_int_equal(c->mysql.port, 13306);
+    assert_string_equal(c->mysql.user, "logclassify");
+    assert_string_equal(c->mysql.password, "logclassify");
     assert_int_equal(c->nfields, 6);
-    assert_true(c->fields[0].max_length == -1 && "the shipped schema is SPEC §3 exactly");
+    assert_true(c->fields[0].max_length == -1 && "the shipped schema is CONTRACT §3 exactly");
     lc_config_free(c);
 
     setenv("MYSQL_PORT", "3306", 1);
     setenv("KAFKA_BROKERS", "b:9093", 1);
     c = lc_config_load(path, err, sizeof(err));
     assert_non_null(c);
-    assert_int_equal(c->mysql_port, 3306);
-    assert_string_equal(c->kafka_brokers, "b:9093");
+    assert_int_equal(c->mysql.port, 3306);
+    assert_string_equal(c->kafka.brokers, "b:9093");
     lc_config_free(c);
     unsetenv("MYSQL_PORT");
     unsetenv("KAFKA_BROKERS");
@@ -1086,7 +1161,10 @@ int main(void)
         cmocka_unit_test(test_dump_round_trip),
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_secret_names),
+        cmocka_unit_test(test_rules_across_keys),
+        cmocka_unit_test(test_rules_order),
         cmocka_unit_test(test_classify_opts),
+        cmocka_unit_test(test_derived_options),
         cmocka_unit_test(test_conf_app_yaml_loads),
         cmocka_unit_test(test_conf_bad_files),
         cmocka_unit_test(test_missing_file),

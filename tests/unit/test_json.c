@@ -485,7 +485,7 @@ static void test_duplicates_lose_to_other_errors(void **state)
     assert_int_equal(result_of(state, "{\"a\":1,\"a\":2}}"), LC_JSON_INVALID);
     assert_int_equal(result_of(state, "{\"a\":1,\"a\":2,\"b\":01}"), LC_JSON_INVALID);
     assert_int_equal(result_of(state, "{\"a\":1,\"a\":\"\xff\"}"), LC_JSON_INVALID);
-    /* a top level that is not an object wins too (SPEC §2.1 table order) */
+    /* a top level that is not an object wins too (CONTRACT §2.1 table order) */
     assert_int_equal(result_of(state, "[{\"a\":1,\"a\":2}]"), LC_JSON_NOT_OBJECT);
 }
 

@@ -12,7 +12,7 @@
  * on every top-level member name, value type and value (strings byte for byte after
  * decoding, integers by value, every value also by re-parsing its span with jansson).
  *
- * Documented differences, counted and skipped (SPEC §2.1 decides, jansson does not):
+ * Documented differences, counted and skipped (CONTRACT §2.1 decides, jansson does not):
  *  - numbers jansson refuses for overflow (json_error_numeric_overflow: integers outside
  *    64 bits, reals beyond double) are valid JSON here;
  *  - a member name containing "\u0000" is valid JSON here; jansson refuses it even with

@@ -41,7 +41,7 @@ static void consumer_defaults(void **state)
     (void)state;
     char err[512];
     lc_config_t *c = config("kafka:\n  group_id: g1\n");
-    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(c, err, sizeof(err));
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(&c->kafka, err, sizeof(err));
     assert_non_null(conf);
     assert_prop(conf, "socket.nagle.disable", "true");
     assert_prop(conf, "fetch.wait.max.ms", "100");
@@ -60,7 +60,7 @@ static void producer_defaults(void **state)
     (void)state;
     char err[512];
     lc_config_t *c = config("delivery: exactly_once\nkafka:\n  transactional_id: tx-9\n");
-    rd_kafka_conf_t *conf = lc_kafka_producer_conf(c, err, sizeof(err));
+    rd_kafka_conf_t *conf = lc_kafka_producer_conf(&c->kafka, err, sizeof(err));
     assert_non_null(conf);
     assert_prop(conf, "linger.ms", "2");
     assert_prop(conf, "socket.nagle.disable", "true");
@@ -83,8 +83,8 @@ static void pass_through_and_forced(void **state)
                             "  producer:\n"
                             "    linger.ms: \"20\"\n"
                             "    acks: \"1\"\n");
-    rd_kafka_conf_t *cc = lc_kafka_consumer_conf(c, err, sizeof(err));
-    rd_kafka_conf_t *pc = lc_kafka_producer_conf(c, err, sizeof(err));
+    rd_kafka_conf_t *cc = lc_kafka_consumer_conf(&c->kafka, err, sizeof(err));
+    rd_kafka_conf_t *pc = lc_kafka_producer_conf(&c->kafka, err, sizeof(err));
     assert_non_null(cc);
     assert_non_null(pc);
     assert_prop(cc, "max.partition.fetch.bytes", "1048576");

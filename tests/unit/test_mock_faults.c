@@ -1,5 +1,5 @@
 /*
- * test_mock_faults.c - the delivery promises of SPEC §6 under faults a real broker will not
+ * test_mock_faults.c - the delivery promises of CONTRACT §6 under faults a real broker will not
  * produce on demand, injected with librdkafka's mock cluster (rdkafka_mock.h). This is the
  * MOCK cluster, an addition to the real-broker fault suite in tests/integration/, not a
  * replacement. The real pipeline (lc_pipeline_run) runs in a thread against it.
@@ -33,7 +33,7 @@
 #include "lc_config.h"
 #include "lc_log.h"
 #include "lc_pipeline.h"
-#include "lc_refresh.h"
+#include "lc_users_source.h"
 
 /* Kafka protocol API keys (public protocol numbers; librdkafka keeps its names internal). */
 enum { API_PRODUCE = 0, API_OFFSET_COMMIT = 8, API_ADD_PARTITIONS_TO_TXN = 24, API_END_TXN = 26 };
@@ -46,8 +46,9 @@ typedef struct fixture {
     rd_kafka_mock_cluster_t *mc;
     char brokers[256];
     lc_config_t *cfg;
-    lc_metrics_t metrics;
+    lc_metrics_t *metrics;
     lc_users_source_t *users;
+    lc_transform_t *classify;
     volatile sig_atomic_t stop;
     int exit_code;
     char err[512];
@@ -119,18 +120,19 @@ static void fixture_setup(fixture_t *f, const char *delivery)
     f->cfg = lc_config_load_string(yaml, "mock.yaml", err, sizeof(err));
     if (!f->cfg)
         fail_msg("config: %s", err);
-    assert_int_equal(lc_metrics_init(&f->metrics, f->cfg->schema), 0);
-    lc_refresh_opts_t ro = {.load = fake_users, .refresh_interval_ms = 3600000,
-                            .startup_timeout_ms = 1000, .int_keys = true,
-                            .case_insensitive = true, .metrics = &f->metrics};
-    f->users = lc_users_source_start(&ro, NULL, err, sizeof(err));
+    f->metrics = lc_metrics_new(f->cfg->schema, 0);
+    lc_users_source_opts_t ro = {.refresh_interval_s = 3600, .startup_timeout_s = 1,
+                                 .int_keys = true, .case_insensitive = true};
+    f->users = lc_users_source_start(&ro, fake_users, NULL, f->metrics, NULL, err, sizeof(err));
     assert_non_null(f->users);
+    f->classify = lc_transform_classify_new(&f->cfg->classify, f->users);
 }
 
 static void fixture_teardown(fixture_t *f)
 {
+    lc_transform_classify_free(f->classify);
     lc_users_source_stop(f->users);
-    lc_metrics_destroy(&f->metrics);
+    lc_metrics_free(f->metrics);
     lc_config_free(f->cfg);
     rd_kafka_destroy(f->admin);
 }
@@ -138,8 +140,8 @@ static void fixture_teardown(fixture_t *f)
 static void *pipeline_thread(void *arg)
 {
     fixture_t *f = arg;
-    f->exit_code = lc_pipeline_run(f->cfg, f->users, &f->metrics, NULL, &f->stop, f->err,
-                                   sizeof(f->err));
+    f->exit_code = lc_pipeline_run(&f->cfg->pipeline, &f->cfg->kafka, f->classify, f->metrics,
+                                   NULL, &f->stop, f->err, sizeof(f->err));
     return NULL;
 }
 
@@ -150,11 +152,19 @@ static void pipeline_start(fixture_t *f)
     assert_int_equal(pthread_create(&f->thread, NULL, pipeline_thread, f), 0);
 }
 
+static lc_metrics_counts_t counts(fixture_t *f)
+{
+    lc_metrics_counts_t c;
+    lc_metrics_read(f->metrics, &c);
+    return c;
+}
+
 static uint64_t records_done(fixture_t *f)
 {
+    lc_metrics_counts_t c = counts(f);
     uint64_t n = 0;
     for (int s = 0; s < LC_STATUS__COUNT; s++)
-        n += atomic_load(&f->metrics.records[s]);
+        n += c.records[s];
     return n;
 }
 
@@ -266,7 +276,7 @@ static void test_unhealable_produce_error_exits_1_without_committing_past_it(voi
     /* The cause is named, whether the producer refused the record at once (topic metadata
      * already carries the error) or its delivery report did. */
     assert_non_null(strstr(f.err, "Topic authorization failed"));
-    assert_true(atomic_load(&f.metrics.produce_errors) > 0);
+    assert_true(counts(&f).produce_errors > 0);
     int64_t c[2];
     committed(&f, c);
     /* Nothing was delivered, so nothing may be committed. */
@@ -276,8 +286,7 @@ static void test_unhealable_produce_error_exits_1_without_committing_past_it(voi
     /* The cause goes away (errors drained); a restart delivers every record. */
     rd_kafka_mock_clear_request_errors(f.mc, API_PRODUCE);
     pipeline_start(&f);
-    rc = pipeline_finish(&f, atomic_load(&f.metrics.records[0]) + atomic_load(&f.metrics.records[1]) +
-                                 atomic_load(&f.metrics.records[2]) + NRECORDS, 60);
+    rc = pipeline_finish(&f, records_done(&f) + NRECORDS, 60);
     assert_int_equal(rc, LC_EXIT_OK);
     int counts[2][NRECORDS], dups;
     count_outputs(&f, false, counts);
@@ -322,7 +331,7 @@ static void test_commit_interval_limits_commits_and_stop_commits_all(void **stat
             usleep(50000);
         assert_int_equal(records_done(&f), NRECORDS);
         usleep(500000);   /* deliveries and any due commit come back */
-        uint64_t while_running = atomic_load(&f.metrics.commits);
+        uint64_t while_running = counts(&f).commits;
         if (intervals[k] == 0)
             assert_true(while_running >= 1);
         else
@@ -354,7 +363,7 @@ static void transaction_errors_are_survived(int queue_max)
         usleep(50000);
     sleep(1);
     assert_int_equal(pipeline_finish(&f, 0, 1), LC_EXIT_OK);
-    assert_true(atomic_load(&f.metrics.transactions_aborted) >= 1);
+    assert_true(counts(&f).transactions_aborted >= 1);
     /* Metrics count committed transactions only: every record once, none twice. */
     assert_int_equal(records_done(&f), NRECORDS);
     int counts[2][NRECORDS], dups;

@@ -1,5 +1,5 @@
 /*
- * test_offsets.c - at_least_once bookkeeping (lc_offsets, SPEC §6): an offset becomes
+ * test_offsets.c - at_least_once bookkeeping (lc_offsets, CONTRACT §6): an offset becomes
  * committable only when every output record up to it is acknowledged, a failed delivery is
  * never committed past, partitions are independent, revoke drops a partition's state.
  */
@@ -38,13 +38,13 @@ static void nothing_committable_until_every_report(void **state)
     lc_offsets_t *o = fresh();
     lc_segment_t *s[3];
     batch(o, 0, 10, 12, s);
-    assert_int_equal(lc_offsets_committable(o, 0), -1);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);
     assert_false(lc_offsets_idle(o, NULL));
-    lc_segment_done(s[0], true);
-    lc_segment_done(s[2], true);
-    assert_int_equal(lc_offsets_committable(o, 0), -1);
-    lc_segment_done(s[1], true);
-    assert_int_equal(lc_offsets_committable(o, 0), 13);
+    lc_offsets_segment_done(s[0], true);
+    lc_offsets_segment_done(s[2], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);
+    lc_offsets_segment_done(s[1], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), 13);
     assert_true(lc_offsets_idle(o, NULL));
     lc_offsets_free(o);
 }
@@ -56,12 +56,12 @@ static void later_batch_waits_for_earlier(void **state)
     lc_segment_t *a[2], *b[2];
     batch(o, 0, 0, 1, a);
     batch(o, 0, 2, 3, b);
-    lc_segment_done(b[0], true);
-    lc_segment_done(b[1], true);
-    assert_int_equal(lc_offsets_committable(o, 0), -1);   /* batch 1 still out */
-    lc_segment_done(a[0], true);
-    lc_segment_done(a[1], true);
-    assert_int_equal(lc_offsets_committable(o, 0), 4);    /* both, at once */
+    lc_offsets_segment_done(b[0], true);
+    lc_offsets_segment_done(b[1], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);   /* batch 1 still out */
+    lc_offsets_segment_done(a[0], true);
+    lc_offsets_segment_done(a[1], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), 4);    /* both, at once */
     lc_offsets_free(o);
 }
 
@@ -70,13 +70,13 @@ static void open_batch_is_never_committable(void **state)
     (void)state;
     lc_offsets_t *o = fresh();
     lc_segment_t *s = lc_offsets_add(o, 0, 5);
-    lc_segment_done(s, true);              /* reported before the batch was fully produced */
-    assert_int_equal(lc_offsets_committable(o, 0), -1);
+    lc_offsets_segment_done(s, true);              /* reported before the batch was fully produced */
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);
     lc_segment_t *t = lc_offsets_add(o, 0, 6);
     assert_ptr_equal(s, t);                /* one segment per partition and batch */
     lc_offsets_end_batch(o);
-    lc_segment_done(t, true);
-    assert_int_equal(lc_offsets_committable(o, 0), 7);
+    lc_offsets_segment_done(t, true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), 7);
     lc_offsets_free(o);
 }
 
@@ -87,12 +87,12 @@ static void failed_delivery_blocks_for_good(void **state)
     lc_segment_t *a[2], *b[1];
     batch(o, 0, 0, 1, a);
     batch(o, 0, 2, 2, b);
-    lc_segment_done(a[0], true);
-    lc_segment_done(a[1], false);
-    lc_segment_done(b[0], true);
-    assert_int_equal(lc_offsets_committable(o, 0), -1);
+    lc_offsets_segment_done(a[0], true);
+    lc_offsets_segment_done(a[1], false);
+    lc_offsets_segment_done(b[0], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);
     assert_true(lc_offsets_idle(o, NULL));   /* idle, but never committable */
-    lc_segment_done(NULL, false);           /* no segment (exactly_once): a no-op */
+    lc_offsets_segment_done(NULL, false);           /* no segment (exactly_once): a no-op */
     lc_offsets_free(o);
 }
 
@@ -104,21 +104,21 @@ static void partitions_are_independent(void **state)
     lc_segment_t *p1 = lc_offsets_add(o, 1, 7);
     lc_segment_t *p5 = lc_offsets_add(o, 5, 1);   /* grows the table */
     lc_offsets_end_batch(o);
-    lc_segment_done(p1, true);
-    assert_int_equal(lc_offsets_committable(o, 0), -1);
-    assert_int_equal(lc_offsets_committable(o, 1), 8);
+    lc_offsets_segment_done(p1, true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);
+    assert_int_equal(lc_offsets_pop_finished(o, 1), 8);
     rd_kafka_topic_partition_list_t *only0 = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(only0, "in", 0);
     rd_kafka_topic_partition_list_t *only1 = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_list_add(only1, "in", 1);
     assert_false(lc_offsets_idle(o, only0));
     assert_true(lc_offsets_idle(o, only1));
-    lc_segment_done(p0, true);
-    lc_segment_done(p5, true);
+    lc_offsets_segment_done(p0, true);
+    lc_offsets_segment_done(p5, true);
     assert_true(lc_offsets_idle(o, only0));
-    assert_int_equal(lc_offsets_committable(o, 0), 101);
-    assert_int_equal(lc_offsets_committable(o, 5), 2);
-    assert_int_equal(lc_offsets_committable(o, 9), -1);   /* never seen */
+    assert_int_equal(lc_offsets_pop_finished(o, 0), 101);
+    assert_int_equal(lc_offsets_pop_finished(o, 5), 2);
+    assert_int_equal(lc_offsets_pop_finished(o, 9), -1);   /* never seen */
     rd_kafka_topic_partition_list_destroy(only0);
     rd_kafka_topic_partition_list_destroy(only1);
     lc_offsets_free(o);
@@ -130,17 +130,17 @@ static void forget_and_reassign_start_empty(void **state)
     lc_offsets_t *o = fresh();
     lc_segment_t *s[2];
     batch(o, 0, 0, 1, s);
-    lc_segment_done(s[0], true);
-    lc_segment_done(s[1], true);
-    assert_int_equal(lc_offsets_committable(o, 0), 2);
+    lc_offsets_segment_done(s[0], true);
+    lc_offsets_segment_done(s[1], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), 2);
     lc_offsets_forget(o, 0);
-    assert_int_equal(lc_offsets_committable(o, 0), -1);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), -1);
     assert_int_equal(lc_offsets_committed(o, 0), -1);
     lc_offsets_forget(o, 42);               /* unknown: harmless */
     lc_offsets_assign(o, 0);
     batch(o, 0, 50, 50, s);
-    lc_segment_done(s[0], true);
-    assert_int_equal(lc_offsets_committable(o, 0), 51);
+    lc_offsets_segment_done(s[0], true);
+    assert_int_equal(lc_offsets_pop_finished(o, 0), 51);
     /* bookkeeping only: nothing is sent, nothing is pending acknowledgement afterwards */
     lc_offsets_commit(o, NULL, false);
     assert_false(lc_offsets_commit_inflight(o));
@@ -189,18 +189,18 @@ static void shuffled_reports_never_overtake(void **state)
         index_of[(int64_t)part[i] * N + off[i]] = i;
     for (int k = 0; k < N; k++) {
         int i = order[k];
-        lc_segment_done(segs[i], true);
+        lc_offsets_segment_done(segs[i], true);
         acked[i] = 1;
         int32_t p = part[i];
         while (low[p] < next[p] && acked[index_of[(int64_t)p * N + low[p]]])
             low[p]++;
         if (k % 101 == 0 || k == N - 1) {
-            int64_t c = lc_offsets_committable(o, p);
+            int64_t c = lc_offsets_pop_finished(o, p);
             assert_true(c <= low[p]);
         }
     }
     for (int p = 0; p < PARTS; p++)
-        assert_int_equal(lc_offsets_committable(o, p), next[p]);
+        assert_int_equal(lc_offsets_pop_finished(o, p), next[p]);
     free(index_of);
     free(acked);
     free(order);

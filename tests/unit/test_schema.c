@@ -1,5 +1,5 @@
 /*
- * test_schema.c - the type rules of SPEC §3, the constraint order of SPEC §2.1, reason ids
+ * test_schema.c - the type rules of CONTRACT §3, the constraint order of CONTRACT §2.1, reason ids
  * and names, and schema construction errors.
  */
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 
 #include "lc_json.h"
 #include "lc_schema.h"
+#include "lc_text.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
@@ -20,7 +21,7 @@ static lc_schema_t *one_field(lc_field_type_t type)
 {
     lc_field_def_t def = {.name = "f", .type = type, .required = true, .max_length = -1};
     char err[256];
-    lc_schema_t *s = lc_schema_new(&def, 1, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(&def, 1, NULL, err, sizeof(err));
     assert_non_null(s);
     return s;
 }
@@ -28,7 +29,7 @@ static lc_schema_t *one_field(lc_field_type_t type)
 static lc_schema_t *one_field_def(lc_field_def_t def)
 {
     char err[256] = "";
-    lc_schema_t *s = lc_schema_new(&def, 1, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(&def, 1, NULL, err, sizeof(err));
     if (!s)
         fail_msg("lc_schema_new: %s", err);
     return s;
@@ -44,22 +45,22 @@ static int check(const lc_schema_t *s, int jtype, const char *text)
 
 static bool int_str(const char *s, int64_t *out)
 {
-    return lc_parse_int64_text(s, strlen(s), false, out);
+    return lc_text_parse_int64(s, strlen(s), false, out);
 }
 
 static bool int_tok(const char *s, int64_t *out)
 {
-    return lc_parse_int64_text(s, strlen(s), true, out);
+    return lc_text_parse_int64(s, strlen(s), true, out);
 }
 
 static bool dec(const char *s)
 {
-    return lc_valid_decimal_string(s, strlen(s));
+    return lc_schema_valid_decimal(s, strlen(s));
 }
 
 static bool ts(const char *s)
 {
-    return lc_valid_timestamp_string(s, strlen(s));
+    return lc_schema_valid_timestamp(s, strlen(s));
 }
 
 /* ---- integer ------------------------------------------------------------------------ */
@@ -111,9 +112,9 @@ static void test_int64_string_form(void **state)
     assert_false(int_str("--1", &v));
     assert_false(int_str("0x10", &v));
     assert_false(int_str("١", &v));   /* Arabic-Indic digit one: not ASCII */
-    assert_false(lc_parse_int64_text("1\0002", 3, false, &v));
+    assert_false(lc_text_parse_int64("1\0002", 3, false, &v));
     /* out may be NULL */
-    assert_true(lc_parse_int64_text("12", 2, false, NULL));
+    assert_true(lc_text_parse_int64("12", 2, false, NULL));
 }
 
 static void test_int64_token_form(void **state)
@@ -192,7 +193,7 @@ static void test_decimal_strings_refused(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         if (dec(bad[i]))
             fail_msg("accepted decimal \"%s\"", bad[i]);
-    assert_false(lc_valid_decimal_string("1\0", 2));
+    assert_false(lc_schema_valid_decimal("1\0", 2));
 }
 
 static void test_number_field(void **state)
@@ -420,8 +421,7 @@ static void test_pattern_whole_match(void **state)
     char *span = malloc(2);
     memcpy(span, "FR", 2);
     assert_int_equal(lc_schema_check_value(s, 0, LC_JT_STRING, span, 2, NULL), OK);
-    char err[128];
-    lc_schema_matcher_t *m = lc_schema_matcher_new(s, err, sizeof(err));
+    lc_schema_matcher_t *m = lc_schema_matcher_new(s);
     assert_non_null(m);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, span, 2, NULL), OK);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, span, 1, NULL),
@@ -457,8 +457,7 @@ static void test_pattern_with_matcher(void **state)
     lc_schema_t *s = one_field_def((lc_field_def_t){
         .name = "f", .type = LC_FT_STRING, .required = true, .max_length = -1,
         .pattern = "[0-9a-f]{4}"});
-    char err[128];
-    lc_schema_matcher_t *m = lc_schema_matcher_new(s, err, sizeof(err));
+    lc_schema_matcher_t *m = lc_schema_matcher_new(s);
     assert_non_null(m);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, "beef", 4, NULL), OK);
     assert_int_equal(lc_schema_check_value_with(s, m, 0, LC_JT_STRING, "beefy", 5, NULL),
@@ -501,7 +500,7 @@ static void test_constraints_on_non_strings(void **state)
     lc_schema_free(s);
 }
 
-/* SPEC §2.1: type, empty, length, enum, pattern - the first failure is the reason. */
+/* CONTRACT §2.1: type, empty, length, enum, pattern - the first failure is the reason. */
 static void test_check_order(void **state)
 {
     (void)state;
@@ -532,7 +531,7 @@ static void test_reason_ids_and_names(void **state)
 {
     (void)state;
     char err[128];
-    lc_schema_t *s = lc_schema_new(default_defs, 6, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(default_defs, 6, NULL, err, sizeof(err));
     assert_non_null(s);
     assert_int_equal(lc_schema_nfields(s), 6);
     assert_int_equal(lc_schema_nreasons(s), 6 + 7 * 6);
@@ -580,7 +579,7 @@ static void test_accessors(void **state)
 {
     (void)state;
     char err[128];
-    lc_schema_t *s = lc_schema_new(default_defs, 6, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(default_defs, 6, NULL, err, sizeof(err));
     assert_non_null(s);
     assert_string_equal(lc_schema_field_name(s, 3), "device");
     assert_int_equal(lc_schema_field_type(s, 1), LC_FT_INTEGER);
@@ -593,13 +592,13 @@ static void test_accessors(void **state)
     const char *names[] = {"string", "integer", "number", "boolean", "timestamp"};
     for (size_t i = 0; i < 5; i++) {
         lc_field_type_t t;
-        assert_int_equal(lc_field_type_parse(names[i], &t), 0);
+        assert_int_equal(lc_schema_type_parse(names[i], &t), 0);
         assert_int_equal(t, (lc_field_type_t)i);
-        assert_string_equal(lc_field_type_name(t), names[i]);
+        assert_string_equal(lc_schema_type_name(t), names[i]);
     }
     lc_field_type_t t;
-    assert_int_equal(lc_field_type_parse("String", &t), -1);
-    assert_int_equal(lc_field_type_parse("float", &t), -1);
+    assert_int_equal(lc_schema_type_parse("String", &t), -1);
+    assert_int_equal(lc_schema_type_parse("float", &t), -1);
 }
 
 static void test_schema_new_errors(void **state)
@@ -610,28 +609,32 @@ static void test_schema_new_errors(void **state)
         {.name = "a", .type = LC_FT_STRING, .required = true, .max_length = -1, .line = 3},
         {.name = "a", .type = LC_FT_INTEGER, .required = true, .max_length = -1, .line = 5},
     };
-    assert_null(lc_schema_new(dup, 2, err, sizeof(err)));
+    size_t bad = 99;
+    assert_null(lc_schema_new(dup, 2, &bad, err, sizeof(err)));
     assert_non_null(strstr(err, "'a'"));
-    assert_non_null(strstr(err, "line 5"));
+    assert_int_equal(dup[bad].line, 5);       /* the error is the field of line 5 */
+    assert_non_null(strstr(err, "first on line 3"));
 
     lc_field_def_t empty = {.name = "", .type = LC_FT_STRING, .max_length = -1, .line = 7};
-    assert_null(lc_schema_new(&empty, 1, err, sizeof(err)));
-    assert_non_null(strstr(err, "line 7"));
+    bad = 99;
+    assert_null(lc_schema_new(&empty, 1, &bad, err, sizeof(err)));
+    assert_int_equal(bad, 0);                 /* the field of line 7 */
 
     const char *bad_patterns[] = {"(", "[a-", "a{2,1}", "a)|(b", "a)", "abc\\"};
     for (size_t i = 0; i < sizeof(bad_patterns) / sizeof(bad_patterns[0]); i++) {
         lc_field_def_t d = {.name = "country", .type = LC_FT_STRING, .max_length = -1,
                             .pattern = bad_patterns[i], .line = 9};
         err[0] = '\0';
-        lc_schema_t *s = lc_schema_new(&d, 1, err, sizeof(err));
+        size_t bad_field = 99;
+        lc_schema_t *s = lc_schema_new(&d, 1, &bad_field, err, sizeof(err));
         if (s)
             fail_msg("pattern \"%s\" was accepted", bad_patterns[i]);
         assert_non_null(strstr(err, "country"));
-        assert_non_null(strstr(err, "line 9"));
+        assert_int_equal(bad_field, 0);       /* the field of line 9 */
     }
 
     /* an empty schema is allowed: every object is good */
-    lc_schema_t *s = lc_schema_new(NULL, 0, err, sizeof(err));
+    lc_schema_t *s = lc_schema_new(NULL, 0, NULL, err, sizeof(err));
     assert_non_null(s);
     assert_int_equal(lc_schema_nreasons(s), 6);
     lc_schema_free(s);

@@ -1,5 +1,5 @@
 /*
- * test_users.c - the users snapshot (SPEC §2.2, §5): integer and string keys, key
+ * test_users.c - the users snapshot (CONTRACT §2.2, §5): integer and string keys, key
  * conversion, several devices per account, device normalisation, the snapshot file (round
  * trip, corruption, atomic write), pipe mode's users CSV, refcount, and memory per user.
  */

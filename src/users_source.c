@@ -1,5 +1,5 @@
-/* refresh.c - the current users snapshot, its start-up load and background refresh. */
-#include "lc_refresh.h"
+/* users_source.c - the current users snapshot, its start-up load and background refresh. */
+#include "lc_users_source.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -11,9 +11,17 @@
 
 #include "lc_log.h"
 
+#define BACKOFF_MIN_MS 1000       /* first retry delay after a failure (then doubles) */
+
 struct lc_users_source {
-    lc_refresh_opts_t opts;
-    char *snapshot_path;          /* owned copy of opts.snapshot_path */
+    lc_users_loader_fn load;
+    void *load_ctx;
+    lc_metrics_t *metrics;        /* may be NULL */
+    int refresh_interval_ms;
+    int startup_timeout_ms;
+    bool int_keys;                /* for reading the snapshot file */
+    bool case_insensitive;
+    char *snapshot_path;          /* owned copy; NULL: none */
     pthread_mutex_t lock;         /* guards current and stopping */
     pthread_cond_t wake;
     lc_users_t *current;
@@ -22,16 +30,6 @@ struct lc_users_source {
     pthread_t thread;
     bool thread_started;
 };
-
-static void publish_metrics(lc_users_source_t *s, const lc_users_t *u)
-{
-    lc_metrics_t *m = s->opts.metrics;
-    if (!m)
-        return;
-    atomic_store(&m->users_entries, (int64_t)lc_users_accounts(u));
-    atomic_store(&m->users_loaded_at_ms, lc_users_loaded_at_ms(u));
-    atomic_store(&m->users_rows_skipped, (uint64_t)lc_users_skipped(u));
-}
 
 /* Replaces the current snapshot; the old one lives on while batches still hold it. */
 static void swap_snapshot(lc_users_source_t *s, lc_users_t *fresh, bool from_file)
@@ -42,7 +40,8 @@ static void swap_snapshot(lc_users_source_t *s, lc_users_t *fresh, bool from_fil
     s->from_file = from_file;
     pthread_mutex_unlock(&s->lock);
     lc_users_unref(old);
-    publish_metrics(s, fresh);
+    lc_metrics_set_users(s->metrics, lc_users_accounts(fresh), lc_users_loaded_at_ms(fresh),
+                         lc_users_skipped(fresh));
 }
 
 static void save_snapshot_file(lc_users_source_t *s, const lc_users_t *u)
@@ -86,15 +85,15 @@ static int next_backoff(int current, int cap)
 static void *refresh_main(void *arg)
 {
     lc_users_source_t *s = arg;
-    int interval = s->opts.refresh_interval_ms;
-    int backoff = s->opts.backoff_min_ms;
+    int interval = s->refresh_interval_ms;
+    int backoff = BACKOFF_MIN_MS;
     int failures = 0;
     /* Started from the file: get back to MySQL soon rather than after a full interval. */
     int delay = s->from_file ? backoff : interval;
     while (!wait_or_stop(s, delay)) {
         char err[512];
         int64_t t0 = lc_now_ms();
-        lc_users_t *fresh = s->opts.load(s->opts.load_ctx, err, sizeof(err));
+        lc_users_t *fresh = s->load(s->load_ctx, err, sizeof(err));
         if (fresh) {
             if (failures)
                 LC_INFO("users", "refresh recovered after %d failed attempt(s)", failures);
@@ -103,22 +102,19 @@ static void *refresh_main(void *arg)
                     (long long)(lc_now_ms() - t0));
             save_snapshot_file(s, fresh);
             swap_snapshot(s, fresh, false);
-            if (s->opts.metrics)
-                atomic_store(&s->opts.metrics->users_outage, 0);
+            lc_metrics_set_users_outage(s->metrics, false);
             failures = 0;
-            backoff = s->opts.backoff_min_ms;
+            backoff = BACKOFF_MIN_MS;
             delay = interval;
             continue;
         }
-        if (s->opts.metrics)
-            atomic_fetch_add(&s->opts.metrics->users_refresh_failures, 1);
+        lc_metrics_count_refresh_failure(s->metrics);
         if (failures++ == 0) {
             lc_users_t *cur = lc_users_source_acquire(s);
             LC_WARN("users", "refresh failed: %s; keeping the snapshot loaded %lld s ago; retrying with backoff",
                     err, (long long)((lc_wall_ms() - lc_users_loaded_at_ms(cur)) / 1000));
             lc_users_unref(cur);
-            if (s->opts.metrics)
-                atomic_store(&s->opts.metrics->users_outage, 1);
+            lc_metrics_set_users_outage(s->metrics, true);
         } else {
             LC_DEBUG("users", "refresh attempt %d failed: %s", failures, err);
         }
@@ -132,12 +128,12 @@ static void *refresh_main(void *arg)
 static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, bool *from_file,
                                  char *errstr, size_t errlen)
 {
-    int64_t deadline = lc_now_ms() + s->opts.startup_timeout_ms;
-    int backoff = s->opts.backoff_min_ms;
+    int64_t deadline = lc_now_ms() + s->startup_timeout_ms;
+    int backoff = BACKOFF_MIN_MS;
     bool have_file = s->snapshot_path && access(s->snapshot_path, R_OK) == 0;
     char err[512] = "";
     for (int attempt = 1;; attempt++) {
-        lc_users_t *u = s->opts.load(s->opts.load_ctx, err, sizeof(err));
+        lc_users_t *u = s->load(s->load_ctx, err, sizeof(err));
         if (u) {
             *from_file = false;
             return u;
@@ -157,12 +153,12 @@ static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, 
     }
     if (!have_file) {
         lc_err(errstr, errlen, "users table unreachable after %d s: %s",
-               s->opts.startup_timeout_ms / 1000, err);
+               s->startup_timeout_ms / 1000, err);
         return NULL;
     }
     char ferr[512];
-    lc_users_t *u = lc_users_load_file(s->snapshot_path, s->opts.int_keys,
-                                       s->opts.case_insensitive, ferr, sizeof(ferr));
+    lc_users_t *u = lc_users_load_file(s->snapshot_path, s->int_keys,
+                                       s->case_insensitive, ferr, sizeof(ferr));
     if (!u) {
         lc_err(errstr, errlen, "users table unreachable (%s) and snapshot file unusable: %s", err, ferr);
         return NULL;
@@ -174,19 +170,21 @@ static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, 
     return u;
 }
 
-lc_users_source_t *lc_users_source_start(const lc_refresh_opts_t *opts, volatile int *stop_flag,
+lc_users_source_t *lc_users_source_start(const lc_users_source_opts_t *opts,
+                                         lc_users_loader_fn load, void *load_ctx,
+                                         lc_metrics_t *metrics, volatile int *stop_flag,
                                          char *errstr, size_t errlen)
 {
-    lc_users_source_t *s = calloc(1, sizeof(*s));
-    if (!s) {
-        lc_err(errstr, errlen, "out of memory");
-        return NULL;
-    }
-    s->opts = *opts;
-    if (s->opts.backoff_min_ms <= 0)
-        s->opts.backoff_min_ms = 1000;
+    lc_users_source_t *s = lc_xcalloc(1, sizeof(*s));
+    s->load = load;
+    s->load_ctx = load_ctx;
+    s->metrics = metrics;
+    s->refresh_interval_ms = opts->refresh_interval_s * 1000;
+    s->startup_timeout_ms = opts->startup_timeout_s * 1000;
+    s->int_keys = opts->int_keys;
+    s->case_insensitive = opts->case_insensitive;
     if (opts->snapshot_path && *opts->snapshot_path)
-        s->snapshot_path = strdup(opts->snapshot_path);
+        s->snapshot_path = lc_xstrdup(opts->snapshot_path);
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->wake, NULL);
 
