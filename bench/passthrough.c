@@ -13,6 +13,7 @@
  */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,12 @@
 #include "lc_log.h"
 #include "lc_pipeline.h"
 
-static volatile sig_atomic_t stop;
+static atomic_int stop;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop = 1;
+    atomic_store_explicit(&stop, 1, memory_order_relaxed);
 }
 
 /* The no-op classifier: the value as it came, labelled good with no reason. */

@@ -13,7 +13,7 @@
 #ifndef LC_PIPELINE_H
 #define LC_PIPELINE_H
 
-#include <signal.h>
+#include <stdatomic.h>
 
 #include "lc_delivery.h"
 #include "lc_kafka.h"
@@ -53,7 +53,7 @@ typedef struct lc_pipeline_hooks {
  */
 int lc_pipeline_run(const lc_pipeline_opts_t *opts, const lc_kafka_opts_t *kafka,
                     const lc_transform_t *transform, lc_metrics_t *metrics,
-                    const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
+                    const lc_pipeline_hooks_t *hooks, const atomic_int *stop,
                     char *errstr, size_t errlen);
 
 #endif

@@ -10,6 +10,8 @@
 #ifndef LC_USERS_SOURCE_H
 #define LC_USERS_SOURCE_H
 
+#include <stdatomic.h>
+
 #include "lc_metrics.h"
 #include "lc_users.h"
 
@@ -39,7 +41,7 @@ typedef struct lc_users_source lc_users_source_t;
  */
 lc_users_source_t *lc_users_source_start(const lc_users_source_opts_t *opts,
                                          lc_users_loader_fn load, void *load_ctx,
-                                         lc_metrics_t *metrics, volatile int *stop_flag,
+                                         lc_metrics_t *metrics, const atomic_int *stop_flag,
                                          char *errstr, size_t errlen);
 
 /* A reference to the current snapshot; release with lc_users_unref. Never NULL. */

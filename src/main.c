@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +26,14 @@
 #define LC_VERSION "0.1.0"
 #endif
 
-static volatile sig_atomic_t stop_requested;
+/* Set by the signal handler, read by the main loop and the start-up retries: a lock-free
+ * atomic is as safe in a handler as a volatile sig_atomic_t, and is ordered across threads. */
+static atomic_int stop_requested;
 
 static void on_signal(int sig)
 {
     (void)sig;
-    stop_requested = 1;
+    atomic_store_explicit(&stop_requested, 1, memory_order_relaxed);
 }
 
 typedef struct options {
@@ -128,11 +131,11 @@ static lc_users_source_t *start_users(const lc_config_t *cfg, lc_metrics_t *m, i
 {
     char err[1024];
     lc_users_source_t *src = lc_users_source_start(&cfg->users, mysql_loader, (void *)&cfg->mysql,
-                                                   m, (volatile int *)&stop_requested, err,
+                                                   m, &stop_requested, err,
                                                    sizeof(err));
     if (!src) {
         fprintf(stderr, "logclassify: %s\n", err);
-        *exit_code = stop_requested ? LC_EXIT_OK : LC_EXIT_UNAVAILABLE;
+        *exit_code = atomic_load(&stop_requested) ? LC_EXIT_OK : LC_EXIT_UNAVAILABLE;
     }
     return src;
 }

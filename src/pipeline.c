@@ -18,7 +18,7 @@ typedef struct pipeline {
     const lc_transform_t *transform;
     lc_metrics_t *metrics;
     const lc_pipeline_hooks_t *hooks;
-    volatile sig_atomic_t *stop;
+    const atomic_int *stop;     /* set by a signal handler or another thread */
 
     const lc_delivery_ops_t *ops;   /* the delivery mode */
     void *delivery;                 /* its state */
@@ -41,6 +41,11 @@ typedef struct pipeline {
     int64_t next_lag_ms;            /* the lag gauge is refreshed from cached watermarks then */
     int64_t next_probe_ms;          /* next metadata probe while the brokers are down */
 } pipeline_t;
+
+static bool stop_requested(const pipeline_t *p)
+{
+    return atomic_load_explicit(p->stop, memory_order_relaxed);
+}
 
 static void set_fatal(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_fatal(pipeline_t *p, const char *fmt, ...)
@@ -152,7 +157,7 @@ static void collect_batch(pipeline_t *p)
 {
     int64_t deadline = lc_now_ms() + p->opts->batch_max_wait_ms;
     p->batch_len = 0;
-    while (p->batch_len < p->opts->batch_max_records && !*p->stop && !p->fatal) {
+    while (p->batch_len < p->opts->batch_max_records && !stop_requested(p) && !p->fatal) {
         int timeout = 0;   /* once a record is in hand, only what is already there */
         if (p->batch_len == 0) {
             int64_t left = deadline - lc_now_ms();
@@ -321,7 +326,7 @@ static void housekeeping(pipeline_t *p)
 
 static void run_loop(pipeline_t *p)
 {
-    while (!*p->stop && !p->fatal) {
+    while (!stop_requested(p) && !p->fatal) {
         collect_batch(p);
         if (p->batch_len > 0 && !p->fatal) {
             int64_t t0 = lc_now_ms();
@@ -449,7 +454,7 @@ static void pipeline_destroy(pipeline_t *p)
 
 int lc_pipeline_run(const lc_pipeline_opts_t *opts, const lc_kafka_opts_t *kafka,
                     const lc_transform_t *transform, lc_metrics_t *metrics,
-                    const lc_pipeline_hooks_t *hooks, volatile sig_atomic_t *stop,
+                    const lc_pipeline_hooks_t *hooks, const atomic_int *stop,
                     char *errstr, size_t errlen)
 {
     pipeline_t p = {.opts = opts, .kafka = kafka, .transform = transform, .metrics = metrics,

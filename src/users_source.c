@@ -125,7 +125,7 @@ static void *refresh_main(void *arg)
 }
 
 /* First load: retry MySQL until the start-up timeout; fall back to the snapshot file. */
-static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, bool *from_file,
+static lc_users_t *load_at_start(lc_users_source_t *s, const atomic_int *stop_flag, bool *from_file,
                                  char *errstr, size_t errlen)
 {
     int64_t deadline = lc_now_ms() + s->startup_timeout_ms;
@@ -144,7 +144,7 @@ static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, 
         if (have_file)
             break;
         int64_t left = deadline - lc_now_ms();
-        if (left <= 0 || (stop_flag && *stop_flag))
+        if (left <= 0 || (stop_flag && atomic_load_explicit(stop_flag, memory_order_relaxed)))
             break;
         struct timespec ts = {.tv_sec = (backoff < left ? backoff : left) / 1000,
                               .tv_nsec = ((backoff < left ? backoff : left) % 1000) * 1000000L};
@@ -172,7 +172,7 @@ static lc_users_t *load_at_start(lc_users_source_t *s, volatile int *stop_flag, 
 
 lc_users_source_t *lc_users_source_start(const lc_users_source_opts_t *opts,
                                          lc_users_loader_fn load, void *load_ctx,
-                                         lc_metrics_t *metrics, volatile int *stop_flag,
+                                         lc_metrics_t *metrics, const atomic_int *stop_flag,
                                          char *errstr, size_t errlen)
 {
     lc_users_source_t *s = lc_xcalloc(1, sizeof(*s));

@@ -49,8 +49,8 @@ typedef struct fixture {
     lc_metrics_t *metrics;
     lc_users_source_t *users;
     lc_transform_t *classify;
-    volatile sig_atomic_t stop;
-    int exit_code;
+    atomic_int stop;
+    atomic_int exit_code;   /* written by the pipeline thread, read by the test */
     char err[512];
     pthread_t thread;
 } fixture_t;
@@ -147,7 +147,7 @@ static void *pipeline_thread(void *arg)
 
 static void pipeline_start(fixture_t *f)
 {
-    f->stop = 0;
+    atomic_store(&f->stop, 0);
     f->exit_code = -1;
     assert_int_equal(pthread_create(&f->thread, NULL, pipeline_thread, f), 0);
 }
@@ -173,7 +173,7 @@ static int pipeline_finish(fixture_t *f, uint64_t n, int timeout_s)
 {
     for (int i = 0; i < timeout_s * 20 && records_done(f) < n && f->exit_code == -1; i++)
         usleep(50000);
-    f->stop = 1;
+    atomic_store(&f->stop, 1);
     pthread_join(f->thread, NULL);
     return f->exit_code;
 }
