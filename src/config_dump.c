@@ -195,7 +195,7 @@ static void default_text(const key_def_t *k, char *buf, size_t n)
     if (k->kind == K_PROPS)
         snprintf(buf, n, "{}");
     else if (k->kind == K_SCHEMA)
-        snprintf(buf, n, "SPEC section 3");
+        snprintf(buf, n, "CONTRACT section 3");
     else if (k->kind == K_STRING)
         snprintf(buf, n, "\"%s\"", k->def);
     else

@@ -12,7 +12,7 @@
 const attr_def_t lc_config_schema_attrs[] = {
     [A_NAME] = {"name", "string", NULL, "Member name in the record."},
     [A_TYPE] = {"type", "string, integer, number, boolean or timestamp", NULL,
-                "Accepted values (SPEC section 3)."},
+                "Accepted values (CONTRACT section 3)."},
     [A_REQUIRED] = {"required", "boolean", "true", "An absent optional field is not checked."},
     [A_MAX_LENGTH] = {"max_length", "integer >= 0", "",
                       "Longest string, in Unicode code points."},
