@@ -289,6 +289,43 @@ scan_string(const unsigned char *p, const unsigned char *end, bool *escaped)
     }
 }
 
+/* scan_string, out of line: the rest of a string that holds an escape, a multi-byte
+ * character or a control byte, or that ends within 16 bytes of the input's end. */
+static __attribute__((noinline)) const unsigned char *
+scan_string_rest(const unsigned char *p, const unsigned char *end, bool *escaped)
+{
+    return scan_string(p, end, escaped);
+}
+
+/*
+ * scan_string for the short path: plain ASCII runs are skipped 16 bytes at a time inline,
+ * anything else is scan_string_rest's. Kept small so that the SIMD constants stay in
+ * registers across a whole record instead of being set up again for every string.
+ */
+static inline __attribute__((always_inline)) const unsigned char *
+scan_string_fast(const unsigned char *p, const unsigned char *end, bool *escaped)
+{
+#ifdef __SSE2__
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                                     _mm_cmpeq_epi8(x, backslash)),
+                                       _mm_cmplt_epi8(x, space));
+        int mask = _mm_movemask_epi8(special);
+        if (mask) {
+            p += __builtin_ctz((unsigned)mask);
+            if (*p == '"')
+                return p + 1;
+            break;
+        }
+        p += 16;
+    }
+#endif
+    return scan_string_rest(p, end, escaped);
+}
+
 static inline const unsigned char *skip_digits(const unsigned char *p, const unsigned char *end)
 {
     while (p < end && is_digit(*p))
@@ -479,6 +516,7 @@ struct lc_json_scanner {
     char *scratch;                   /* decoded names, for comparing escaped names */
     size_t scratch_cap;
     bool duplicate_found;
+    bool general_only;               /* lc_json_scanner_general: no scan_top_object */
     container_frame_t frames[LC_JSON_MAX_DEPTH];
 };
 
@@ -489,6 +527,13 @@ lc_json_scanner_t *lc_json_scanner_new(void)
     s->keys_cap = 64;
     s->members = lc_xcalloc(s->members_cap, sizeof(*s->members));
     s->keys = lc_xcalloc(s->keys_cap, sizeof(*s->keys));
+    return s;
+}
+
+lc_json_scanner_t *lc_json_scanner_general(void)
+{
+    lc_json_scanner_t *s = lc_json_scanner_new();
+    s->general_only = true;
     return s;
 }
 
@@ -668,7 +713,8 @@ static inline void set_member_value(lc_json_member_t *m, lc_json_type_t type,
  * caller's. Fills s->members (when the top level is an object), s->duplicate_found.
  */
 static const unsigned char *scan_document(lc_json_scanner_t *s, const unsigned char *p,
-                                          const unsigned char *end, bool top_is_object)
+                                          const unsigned char *end, bool top_is_object,
+                                          uint32_t max_depth)
 {
     container_frame_t *frames = s->frames;
     uint32_t depth = 0;                  /* open containers; frames[depth - 1] is innermost */
@@ -698,7 +744,7 @@ value:
     }
     case '{':
     case '[': {
-        if (depth == LC_JSON_MAX_DEPTH)
+        if (depth == max_depth)
             return NULL;
         bool is_object = *p == '{';
         if (member) {
@@ -786,6 +832,110 @@ close_container:
     goto after_value;
 }
 
+/*
+ * The top-level object, on its own short path: the shape of nearly every record (one
+ * object of members whose values are strings, numbers and literals). Member names go
+ * straight into s->members (not onto the key stack as well), one Bloom filter word stays in
+ * a register, and there is no container stack until a value is itself an object or an
+ * array: such a value is scanned whole by scan_document, one level less deep. Accepts and
+ * refuses exactly what scan_document(top_is_object) does, with the same members and the
+ * same duplicate verdict (tests/unit/test_json.c compares the two). p is at the '{'.
+ */
+static const unsigned char *scan_top_object(lc_json_scanner_t *s, const unsigned char *p,
+                                            const unsigned char *end)
+{
+    uint64_t bloom = 0;
+    bool compare_names = false;
+
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}')
+        return p + 1;
+    for (;;) {
+        /* the member's name */
+        if (p == end || *p != '"')
+            return NULL;
+        bool escaped = false;
+        const unsigned char *stop = scan_string_fast(p + 1, end, &escaped);
+        if (!stop)
+            return NULL;
+        const char *name = (const char *)p + 1;
+        uint32_t len = (uint32_t)(stop - 1 - (p + 1));
+        uint64_t bit = name_fingerprint_bit(name, len);
+        compare_names |= escaped || (bloom & bit);
+        bloom |= bit;
+        lc_json_member_t *m = push_member(s, name, len, escaped);
+        p = stop;
+        if (p == end)
+            return NULL;
+        if (*p != ':') {
+            p = skip_ws(p, end);
+            if (p == end || *p != ':')
+                return NULL;
+        }
+        p++;
+        /* its value */
+        if (p < end && *p <= ' ')
+            p = skip_ws(p, end);
+        if (p == end)
+            return NULL;
+        switch (*p) {
+        case '"': {
+            bool val_escaped = false;
+            stop = scan_string_fast(p + 1, end, &val_escaped);
+            if (!stop)
+                return NULL;
+            set_member_value(m, LC_JT_STRING, p + 1, stop - 1);
+            m->val_escaped = val_escaped;
+            break;
+        }
+        case '{':
+        case '[':
+            stop = scan_document(s, p, end, false, LC_JSON_MAX_DEPTH - 1);
+            if (!stop)
+                return NULL;
+            set_member_value(m, *p == '{' ? LC_JT_OBJECT : LC_JT_ARRAY, p, stop);
+            break;
+        default: {
+            lc_json_type_t type;
+            stop = scan_number_or_literal(p, end, &type);
+            if (!stop)
+                return NULL;
+            set_member_value(m, type, p, stop);
+            break;
+        }
+        }
+        p = stop;
+        /* a comma and the next name, or the end of the object */
+        if (p < end && *p <= ' ')
+            p = skip_ws(p, end);
+        if (p == end)
+            return NULL;
+        if (*p == ',') {
+            p++;
+            if (p < end && *p <= ' ')
+                p = skip_ws(p, end);
+            continue;
+        }
+        if (*p != '}')
+            return NULL;
+        p++;
+        break;
+    }
+    /* Two names may be equal: compare them as close_object_names would (unless a nested
+     * object has found a duplicate already). */
+    if (compare_names && !s->duplicate_found) {
+        size_t n = s->nmembers;
+        while (s->keys_cap < n)
+            grow_keys(s);
+        for (size_t i = 0; i < n; i++)
+            s->keys[i] = (key_ref_t){s->members[i].key, s->members[i].key_len,
+                                     s->members[i].key_escaped};
+        s->duplicate_found = n <= SMALL_OBJECT_KEYS ? small_object_has_duplicate(s, s->keys, n)
+                                                    : large_object_has_duplicate(s, s->keys, n);
+    }
+    return p;
+}
+
 lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len,
                               bool *utf8_ok,
                               const lc_json_member_t **members, size_t *nmembers,
@@ -801,7 +951,9 @@ lc_json_result_t lc_json_scan(lc_json_scanner_t *s, const char *data, size_t len
     s->duplicate_found = false;
     /* Spans hold 32-bit lengths: refuse what is far beyond any record the service accepts. */
     if (len <= UINT32_MAX)
-        stop = scan_document(s, first, end, top_is_object);
+        stop = top_is_object && !s->general_only ? scan_top_object(s, first, end)
+                                                 : scan_document(s, first, end, top_is_object,
+                                                                 LC_JSON_MAX_DEPTH);
     if (!stop || skip_ws(stop, end) != end)
         result = LC_JSON_INVALID;
     else if (!top_is_object)

@@ -1,6 +1,8 @@
 /*
  * test_json.c - unit tests of the hot-path JSON scanner (lc_json.h): RFC 8259 syntax, UTF-8
  * validation, depth limit, duplicate names, member spans, unescaping and name comparison.
+ * Every scanning test runs twice: with the scanner's short path for top-level objects
+ * (lc_json_scanner_new) and through the general state machine (lc_json_scanner_general).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +33,14 @@ typedef struct scan_out {
 static int setup(void **state)
 {
     *state = lc_json_scanner_new();
+    return *state ? 0 : -1;
+}
+
+/* The same tests through the general state machine, which the scanner's short path for
+ * top-level objects must agree with (test_json_diff.c compares the two on every input). */
+static int setup_general(void **state)
+{
+    *state = lc_json_scanner_general();
     return *state ? 0 : -1;
 }
 
@@ -671,6 +681,28 @@ int main(void)
         cmocka_unit_test(test_unescape_respects_capacity),
         cmocka_unit_test(test_key_equals),
         cmocka_unit_test_setup_teardown(test_members_with_escapes_decode, setup, teardown),
+        /* again through lc_json_scanner_general */
+        cmocka_unit_test_setup_teardown(test_default_record, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_member_spans_exact, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_white_space_around_and_inside, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_and_blank_input, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_top_level_not_object, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_valid, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_invalid, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_input_is_not_read_past_len, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_utf8_valid_boundaries, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_utf8_error_classes, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_utf8_ok_is_about_the_whole_input, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit_arrays, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_depth_limit_objects, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_very_deep_input_does_not_crash, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_detected, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_not_duplicates, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_lose_to_other_errors, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_duplicates_in_large_objects, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_scanner_is_reusable, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_null_out_pointers_allowed, setup_general, teardown),
+        cmocka_unit_test_setup_teardown(test_members_with_escapes_decode, setup_general, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

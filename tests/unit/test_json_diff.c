@@ -11,6 +11,9 @@
  * and both must agree on validity, on object-ness and on duplicate names; for valid objects
  * on every top-level member name, value type and value (strings byte for byte after
  * decoding, integers by value, every value also by re-parsing its span with jansson).
+ * Each input also goes to a scanner from lc_json_scanner_general, and the two must agree
+ * exactly (result, members, spans): the short path for top-level objects against the
+ * general state machine.
  *
  * Documented differences, counted and skipped (CONTRACT §2.1 decides, jansson does not):
  *  - numbers jansson refuses for overflow (json_error_numeric_overflow: integers outside
@@ -61,6 +64,7 @@ typedef struct diff_stats {
 
 typedef struct diff_ctx {
     lc_json_scanner_t *scanner;
+    lc_json_scanner_t *general;          /* lc_json_scanner_general: the short path's reference */
     diff_stats_t stats;
     char *decoded;                       /* scratch for decoded names and strings */
     size_t decoded_cap;
@@ -284,6 +288,34 @@ static void count_outcome(diff_stats_t *st, lc_json_result_t result)
     }
 }
 
+/* The scanner's short path for top-level objects against the general state machine: the
+ * same result, UTF-8 verdict, object bounds and members, to the byte. */
+static void compare_with_general(diff_ctx_t *c, const char *origin, const char *data, size_t len,
+                                 lc_json_result_t got, bool utf8_ok,
+                                 const lc_json_member_t *members, size_t nmembers,
+                                 const char *obj_start, const char *obj_end)
+{
+    bool g_utf8;
+    const lc_json_member_t *g_members;
+    size_t g_n;
+    const char *g_start, *g_end;
+    lc_json_result_t want = lc_json_scan(c->general, data, len, &g_utf8, &g_members, &g_n,
+                                         &g_start, &g_end);
+    if (got != want || utf8_ok != g_utf8)
+        DIFF_FAIL(origin, data, len, "short path: result %d utf8 %d, general: %d utf8 %d", got,
+                  utf8_ok, want, g_utf8);
+    if (nmembers != g_n || obj_start != g_start || obj_end != g_end)
+        DIFF_FAIL(origin, data, len, "short path: %zu members, general %zu (or other bounds)",
+                  nmembers, g_n);
+    for (size_t i = 0; i < nmembers; i++) {
+        const lc_json_member_t *a = &members[i], *b = &g_members[i];
+        if (a->key != b->key || a->key_len != b->key_len || a->key_escaped != b->key_escaped ||
+            a->type != b->type || a->val_escaped != b->val_escaped || a->val != b->val ||
+            a->val_len != b->val_len)
+            DIFF_FAIL(origin, data, len, "member %zu differs between short path and general", i);
+    }
+}
+
 static void compare_scan(diff_ctx_t *c, const char *origin, const char *data, size_t len)
 {
     bool utf8_ok, ref_bad_utf8;
@@ -292,6 +324,8 @@ static void compare_scan(diff_ctx_t *c, const char *origin, const char *data, si
     const char *obj_start, *obj_end;
     lc_json_result_t got = lc_json_scan(c->scanner, data, len, &utf8_ok, &members, &nmembers,
                                         &obj_start, &obj_end);
+    compare_with_general(c, origin, data, len, got, utf8_ok, members, nmembers, obj_start,
+                         obj_end);
     json_t *root;
     reference_verdict_t ref = reference_verdict(data, len, &root, &ref_bad_utf8);
 
@@ -667,8 +701,9 @@ static int group_setup(void **state)
     if (!c)
         return -1;
     c->scanner = lc_json_scanner_new();
+    c->general = lc_json_scanner_general();
     *state = c;
-    return c->scanner ? 0 : -1;
+    return c->scanner && c->general ? 0 : -1;
 }
 
 static int group_teardown(void **state)
@@ -676,6 +711,7 @@ static int group_teardown(void **state)
     diff_ctx_t *c = *state;
     print_summary(&c->stats);
     lc_json_scanner_free(c->scanner);
+    lc_json_scanner_free(c->general);
     free(c->decoded);
     free(c);
     return 0;
