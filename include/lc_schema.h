@@ -63,6 +63,10 @@ const char *lc_schema_field_name(const lc_schema_t *s, size_t i);
 lc_field_type_t lc_schema_field_type(const lc_schema_t *s, size_t i);
 /* False for an optional field (required: false): when absent it is not checked. */
 bool lc_schema_field_required(const lc_schema_t *s, size_t i);
+/* True for a string field with no max_length, enum or pattern: its only rules are the type
+ * rule (a JSON string) and `empty` (lc_text_is_blank), so a JSON string whose contents are
+ * not blank passes it. The classifier decides such values without a call here. */
+bool lc_schema_field_plain_string(const lc_schema_t *s, size_t i);
 /* Index of the field named `name`, or -1. */
 int lc_schema_field_index(const lc_schema_t *s, const char *name);
 const char *lc_schema_type_name(lc_field_type_t t);

@@ -50,7 +50,26 @@ typedef struct field_slot {
     const char *name;      /* owned by the schema */
     size_t name_len;
     bool required;
+    bool plain_string;     /* lc_schema_field_plain_string */
 } field_slot_t;
+
+/* One name the classifier looks for, and what a member of that name is: a schema field, a
+ * users field outside the schema, an output field (to be renamed), or several of these. */
+enum {
+    ROLE_KEY_EXTRA = 1,       /* users.key_field, not a schema field */
+    ROLE_VALUE_EXTRA = 2,     /* users.value_field, not a schema field */
+    ROLE_OUT_STATUS = 4,      /* output.status_field */
+    ROLE_OUT_REASONS = 8,     /* output.reasons_field */
+};
+
+#define NAME_SLOTS 256
+
+typedef struct name_entry {
+    const char *name;      /* NULL: a free slot */
+    uint32_t len;
+    int32_t field;         /* schema index, or -1 */
+    uint32_t roles;        /* ROLE_* */
+} name_entry_t;
 
 /* A member named like an output field, and the unique name it is emitted under. */
 typedef struct rename {
@@ -86,6 +105,19 @@ struct lc_classifier {
 
     rename_t renames[2];                    /* at most one member per output field */
     lc_buf_t candidate;
+
+    /* The names the classifier looks for in a record (schema fields, users fields outside
+     * the schema, output fields), each in a slot of its own under name_slot (build_names);
+     * index_members then finds every member's role in one probe. names_ok is false when
+     * no multiplier separates them: index_members then compares each member with each
+     * name. */
+    bool names_ok;
+    uint32_t names_mul;
+    name_entry_t names[NAME_SLOTS];
+    name_entry_t *name_list;                /* the same names, for note_member_slowly */
+    size_t nnames;
+    const lc_json_member_t *key_extra;      /* this record's users fields outside the schema */
+    const lc_json_member_t *value_extra;
 };
 
 /* ------------------------------------------------------------------------------------ */
@@ -162,21 +194,67 @@ static inline bool key_is(const lc_json_member_t *m, const char *name, size_t le
     return m->key_len >= len && lc_json_key_equals(m->key, m->key_len, true, name, len);
 }
 
-/* Finds the member named name/len, starting at *hint and wrapping around; on success *hint
- * moves past it, so fields listed in input order are each found at the first comparison. */
-static const lc_json_member_t *find_member(const lc_json_member_t *members, size_t n,
-                                           const char *name, size_t len, size_t *hint)
+/* The slot of a name: length, first, middle and last byte, spread by a multiplier chosen
+ * when the classifier is built. Reads only name[0..len), len > 0. */
+static inline unsigned name_slot(uint32_t mul, const char *name, uint32_t len)
 {
-    for (size_t k = 0; k < n; k++) {
-        size_t i = *hint + k;
-        if (i >= n)
-            i -= n;
-        if (key_is(&members[i], name, len)) {
-            *hint = i + 1;
-            return &members[i];
-        }
+    uint32_t x = len ^ (uint32_t)(unsigned char)name[0] << 8 ^
+                 (uint32_t)(unsigned char)name[len / 2] << 16 ^
+                 (uint32_t)(unsigned char)name[len - 1] << 24;
+    return (x * mul) >> 24;   /* NAME_SLOTS == 256 */
+}
+
+/* Gives one member its roles: c->found for a schema field, key_extra/value_extra for a
+ * users field outside the schema, and a rename for a name an output field takes (in
+ * input order: find_collisions' order). Returns the renames so far. */
+static size_t note_member(lc_classifier_t *c, const lc_json_member_t *m, const name_entry_t *e,
+                          size_t nr)
+{
+    if (e->field >= 0)
+        c->found[e->field] = m;
+    if (e->roles & ROLE_KEY_EXTRA)
+        c->key_extra = m;
+    if (e->roles & ROLE_VALUE_EXTRA)
+        c->value_extra = m;
+    if (e->roles & (ROLE_OUT_STATUS | ROLE_OUT_REASONS))
+        c->renames[nr++].member = m;
+    return nr;
+}
+
+/* Every member compared with every name the classifier looks for (key_is): the way for
+ * escaped names, and for every name when names_ok is false. */
+static size_t note_member_slowly(lc_classifier_t *c, const lc_json_member_t *m, size_t nr)
+{
+    for (size_t i = 0; i < c->nnames; i++) {
+        const name_entry_t *e = &c->name_list[i];
+        if (key_is(m, e->name, e->len))
+            return note_member(c, m, e, nr);   /* names are distinct: at most one matches */
     }
-    return NULL;
+    return nr;
+}
+
+/* Finds, in one pass over the record's members, the member of every schema field
+ * (c->found, NULL when absent), of the users fields outside the schema, and the members
+ * named like an output field (c->renames, in input order; their new names are chosen by
+ * choose_new_names). Member names are unique (duplicates are refused before). */
+static size_t index_members(lc_classifier_t *c, const lc_json_member_t *members, size_t n)
+{
+    memset(c->found, 0, c->nfields * sizeof(*c->found));
+    c->key_extra = c->value_extra = NULL;
+    size_t nr = 0;
+    for (size_t i = 0; i < n; i++) {
+        const lc_json_member_t *m = &members[i];
+        if (!c->names_ok || m->key_escaped) {
+            nr = note_member_slowly(c, m, nr);
+            continue;
+        }
+        if (m->key_len == 0)
+            continue;                      /* no name looked for is empty */
+        const name_entry_t *e = &c->names[name_slot(c->names_mul, m->key, m->key_len)];
+        if (e->len == m->key_len && e->name && same_bytes(m->key, e->name, e->len))
+            nr = note_member(c, m, e, nr);
+    }
+    return nr;
 }
 
 /* The text a check sees: a string's decoded contents (decoded into scratch at `at` only
@@ -202,22 +280,27 @@ static void add_reason(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t kin
     c->reasons[v->nreasons++] = (uint32_t)lc_schema_reason_id(c->schema, kind, field);
 }
 
-/* Schema checks in schema order, one reason at most per field. Remembers each field's
- * member in c->found for the users check. When the key field is an integer field that
+/* Schema checks in schema order, one reason at most per field, on the members
+ * index_members found. When the key field is an integer field that
  * converts, *key_int receives its value and *key_int_ok is set. */
 static void check_fields(lc_classifier_t *c, const lc_json_member_t *members, size_t n,
                          lc_verdict_t *v, int64_t *key_int, bool *key_int_ok)
 {
-    size_t hint = 0;
+    (void)members, (void)n;
     for (size_t f = 0; f < c->nfields; f++) {
         const field_slot_t *fs = &c->fields[f];
-        const lc_json_member_t *m = find_member(members, n, fs->name, fs->name_len, &hint);
-        c->found[f] = m;
+        const lc_json_member_t *m = c->found[f];   /* index_members */
         if (!m) {
             if (fs->required)
                 add_reason(c, v, LC_R_MISSING, f);
             continue;
         }
+        /* The usual case of a string field without constraints, decided here: a string
+         * without escapes is its own decoded text, and one whose first byte is not white
+         * space is not blank. Anything else (and any failure) takes the general checks. */
+        if (fs->plain_string && m->type == LC_JT_STRING && !m->val_escaped && m->val_len > 0 &&
+            !lc_text_is_space(m->val[0]))
+            continue;
         if (m->type == LC_JT_NULL) {
             add_reason(c, v, LC_R_NULL, f);
             continue;
@@ -237,26 +320,20 @@ static void check_fields(lc_classifier_t *c, const lc_json_member_t *members, si
     }
 }
 
-/* The member of a users field: the one check_fields found, or a lookup for a field that is
- * not in the schema. */
-static const lc_json_member_t *users_member(lc_classifier_t *c, int idx, const char *name,
-                                            size_t len, const lc_json_member_t *members,
-                                            size_t n)
+/* The member of a users field, as index_members found it. */
+static const lc_json_member_t *users_member(const lc_classifier_t *c, int idx,
+                                            const lc_json_member_t *extra)
 {
-    if (idx >= 0)
-        return c->found[idx];
-    size_t hint = 0;
-    return find_member(members, n, name, len, &hint);
+    return idx >= 0 ? c->found[idx] : extra;
 }
 
 static lc_users_match_t look_up_account(lc_classifier_t *c, const lc_users_t *users,
                                         const lc_json_member_t *members, size_t n,
                                         int64_t key_int, bool key_int_ok)
 {
-    const lc_json_member_t *km = users_member(c, c->key_field_idx, c->key_field,
-                                              c->key_field_len, members, n);
-    const lc_json_member_t *dm = users_member(c, c->value_field_idx, c->value_field,
-                                              c->value_field_len, members, n);
+    (void)members, (void)n;
+    const lc_json_member_t *km = users_member(c, c->key_field_idx, c->key_extra);
+    const lc_json_member_t *dm = users_member(c, c->value_field_idx, c->value_extra);
     if (!km || km->type == LC_JT_NULL)
         return LC_USERS_UNKNOWN;
 
@@ -394,28 +471,18 @@ static void choose_new_name(lc_classifier_t *c, const lc_json_member_t *members,
     lc_buf_append(&c->renames[slot].new_name, cand->data, cand->len);
 }
 
-/* Finds members named like an output field; returns how many (0, 1 or 2), in input order. */
-static size_t find_collisions(lc_classifier_t *c, const lc_json_member_t *members, size_t n)
+/* Gives each member index_members found named like an output field (0, 1 or 2 of them,
+ * in input order) its new name. */
+static void choose_new_names(lc_classifier_t *c, const lc_json_member_t *members, size_t n,
+                             size_t nr)
 {
-    size_t nr = 0;
-    for (size_t i = 0; i < n; i++) {
-        const lc_json_member_t *m = &members[i];
-        const char *field = NULL;
-        size_t flen = 0;
-        if (key_is(m, c->status_field, c->status_field_len)) {
-            field = c->status_field;
-            flen = c->status_field_len;
-        } else if (key_is(m, c->reasons_field, c->reasons_field_len)) {
-            field = c->reasons_field;
-            flen = c->reasons_field_len;
-        } else {
-            continue;
-        }
-        c->renames[nr].member = m;
-        choose_new_name(c, members, n, nr, field, flen);
-        nr++;
+    for (size_t i = 0; i < nr; i++) {
+        const lc_json_member_t *m = c->renames[i].member;
+        if (key_is(m, c->status_field, c->status_field_len))
+            choose_new_name(c, members, n, i, c->status_field, c->status_field_len);
+        else
+            choose_new_name(c, members, n, i, c->reasons_field, c->reasons_field_len);
     }
-    return nr;
 }
 
 /* Copies obj_start..body_end, writing each renamed member's key under its new name; every
@@ -437,13 +504,14 @@ static void copy_with_renames(const lc_classifier_t *c, size_t nr, const char *o
 /* The input object's own bytes with the classification added as its last members. White
  * space before the closing '}' is dropped so that the comma sits right after the value. */
 static void emit_object(lc_classifier_t *c, const lc_verdict_t *v,
-                        const lc_json_member_t *members, size_t n,
+                        const lc_json_member_t *members, size_t n, size_t nr,
                         const char *obj_start, const char *obj_end, lc_buf_t *out)
 {
     const char *body_end = obj_end - 1;     /* at the closing '}' */
     while (body_end > obj_start + 1 && lc_json_is_space((unsigned char)body_end[-1]))
         body_end--;
-    size_t nr = find_collisions(c, members, n);
+    if (nr > 0)
+        choose_new_names(c, members, n, nr);
     size_t body_len = (size_t)(body_end - obj_start);
     lc_buf_reserve(out, body_len + 1 + classification_size(c, v));
     if (nr == 0) {
@@ -501,12 +569,13 @@ void lc_classify(lc_classifier_t *c, const lc_users_t *users,
 
     int64_t key_int = 0;
     bool key_int_ok = false;
+    size_t nrenames = index_members(c, members, n);
     check_fields(c, members, n, v, &key_int, &key_int_ok);
     if (v->nreasons > 0)
         v->status = LC_STATUS_BAD;
     else
         judge_by_users(c, users, members, n, key_int, key_int_ok, v);
-    emit_object(c, v, members, n, obj_start, obj_end, out);
+    emit_object(c, v, members, n, nrenames, obj_start, obj_end, out);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -560,7 +629,66 @@ static void init_fields(lc_classifier_t *c)
         c->fields[f].name = lc_schema_field_name(c->schema, f);
         c->fields[f].name_len = strlen(c->fields[f].name);
         c->fields[f].required = lc_schema_field_required(c->schema, f);
+        c->fields[f].plain_string = lc_schema_field_plain_string(c->schema, f);
     }
+}
+
+/* Adds one name with its roles to the table (roles of a name already there are merged). */
+static void add_name(name_entry_t *tab, size_t *ntab, const char *name, int32_t field,
+                     uint32_t roles)
+{
+    size_t len = strlen(name);
+    for (size_t i = 0; i < *ntab; i++) {
+        if (tab[i].len == len && memcmp(tab[i].name, name, len) == 0) {
+            if (field >= 0)
+                tab[i].field = field;
+            tab[i].roles |= roles;
+            return;
+        }
+    }
+    tab[(*ntab)++] = (name_entry_t){name, (uint32_t)len, field, roles};
+}
+
+/* Puts every name the classifier looks for into a slot of its own, trying multipliers
+ * until one separates them all; names_ok stays false if none does (names alike in length
+ * and in first, middle and last byte, or more names than fit). */
+static void build_names(lc_classifier_t *c)
+{
+    size_t cap = c->nfields + 4, ntab = 0;
+    name_entry_t *tab = lc_xcalloc(cap, sizeof(*tab));
+    for (size_t f = 0; f < c->nfields; f++)
+        add_name(tab, &ntab, c->fields[f].name, (int32_t)f, 0);
+    if (c->key_field_idx < 0)
+        add_name(tab, &ntab, c->key_field, -1, ROLE_KEY_EXTRA);
+    if (c->value_field_idx < 0)
+        add_name(tab, &ntab, c->value_field, -1, ROLE_VALUE_EXTRA);
+    add_name(tab, &ntab, c->status_field, -1, ROLE_OUT_STATUS);
+    add_name(tab, &ntab, c->reasons_field, -1, ROLE_OUT_REASONS);
+
+    bool empty_name = false;
+    for (size_t i = 0; i < ntab; i++)
+        empty_name |= tab[i].len == 0;
+    uint32_t mul = 0x9E3779B1u;
+    for (int attempt = 0; attempt < 1000 && ntab <= NAME_SLOTS / 2 && !empty_name; attempt++) {
+        memset(c->names, 0, sizeof(c->names));
+        bool clash = false;
+        for (size_t i = 0; i < ntab && !clash; i++) {
+            name_entry_t *slot = &c->names[name_slot(mul, tab[i].name, tab[i].len)];
+            clash = slot->name != NULL;
+            *slot = tab[i];
+        }
+        if (!clash) {
+            c->names_ok = true;
+            c->names_mul = mul;
+            break;
+        }
+        mul = mul * 0x2C1B3C6Du + 0x297A2D39u;   /* the next odd multiplier to try */
+        mul |= 1;
+    }
+    if (!c->names_ok)
+        memset(c->names, 0, sizeof(c->names));
+    c->name_list = tab;
+    c->nnames = ntab;
 }
 
 lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts)
@@ -571,6 +699,7 @@ lc_classifier_t *lc_classifier_new(const lc_classify_opts_t *opts)
     c->max_record_bytes = opts->max_record_bytes;
     copy_names(c, opts);
     init_fields(c);
+    build_names(c);
     format_output_pieces(c);
     c->matcher = lc_schema_matcher_new(c->schema);
     c->scanner = lc_json_scanner_new();
@@ -588,6 +717,7 @@ void lc_classifier_free(lc_classifier_t *c)
     free(c->status_field);
     free(c->reasons_field);
     free(c->fields);
+    free(c->name_list);
     free(c->found);
     free(c->reasons);
     free(c->scratch);

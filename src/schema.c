@@ -643,6 +643,12 @@ bool lc_schema_field_required(const lc_schema_t *s, size_t i)
     return s->fields[i].required;
 }
 
+bool lc_schema_field_plain_string(const lc_schema_t *s, size_t i)
+{
+    const lc_field_t *f = &s->fields[i];
+    return f->type == LC_FT_STRING && f->max_length < 0 && f->n_enum == 0 && !f->has_re;
+}
+
 int lc_schema_field_index(const lc_schema_t *s, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)

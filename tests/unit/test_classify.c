@@ -801,6 +801,92 @@ static void test_users_fields_outside_schema(void **state)
     lc_schema_free(empty);
 }
 
+/* The classifier finds members through a table of the names it looks for (schema fields,
+ * users fields, output fields), in one probe per member; names it cannot tell apart that
+ * way, or too many of them, are compared one by one. Both ways give the same verdicts. */
+/* Makes s the fixture's schema (for reason names; teardown frees it). */
+static void use_schema(fixture_t *f, lc_schema_t *s)
+{
+    lc_classifier_free(f->c);
+    f->c = NULL;
+    lc_schema_free(f->schema);
+    f->schema = s;
+}
+
+static void test_names_the_index_cannot_separate(void **state)
+{
+    fixture_t *f = *state;
+    /* same length, first, middle and last byte: one slot for both */
+    static const lc_field_def_t alike[] = {
+        {.name = "axbxc", .type = LC_FT_STRING, .required = true, .max_length = -1},
+        {.name = "aybyc", .type = LC_FT_INTEGER, .required = true, .max_length = -1},
+        {.name = "account_id", .type = LC_FT_INTEGER, .required = true, .max_length = -1},
+    };
+    lc_schema_t *s = make_schema(alike, LC_ARRAY_SIZE(alike));
+    use_schema(f, s);
+    lc_classify_opts_t o = default_opts(s);
+    reopen(f, &o);
+    run(f, "{\"aybyc\":\"x\",\"axbxc\":\"\",\"account_id\":684,\"device\":\"web\"}");
+    expect_verdict(f, LC_STATUS_BAD, "empty:axbxc", "type:aybyc", NULL);
+    run(f, "{\"aybyc\":1,\"axbxc\":\"s\",\"account_id\":684,\"device\":\"web\"}");
+    expect_verdict(f, LC_STATUS_GOOD, NULL);
+    run(f, "{\"axbxc\":\"s\",\"account_id\":7,\"status\":1,\"device\":\"web\"}");
+    expect_verdict(f, LC_STATUS_BAD, "missing:aybyc", NULL);
+    assert_non_null(strstr(f->out.data, "\"original_status\":1"));
+}
+
+static void test_many_fields(void **state)
+{
+    fixture_t *f = *state;
+    enum { NF = 300 };
+    static char names[NF][8];
+    static lc_field_def_t defs[NF];
+    for (int i = 0; i < NF; i++) {
+        snprintf(names[i], sizeof(names[i]), "f%d", i);
+        defs[i] = (lc_field_def_t){.name = names[i], .type = LC_FT_INTEGER, .required = true,
+                                   .max_length = -1};
+    }
+    lc_schema_t *s = make_schema(defs, NF);
+    use_schema(f, s);
+    lc_classify_opts_t o = default_opts(s);
+    o.key_field = "f7";
+    reopen(f, &o);
+    lc_buf_t in = {0};
+    lc_buf_putc(&in, '{');
+    for (int i = NF - 1; i >= 0; i--) {     /* reversed, f150 a string, f299 absent */
+        if (i == NF - 1)
+            continue;
+        lc_buf_printf(&in, "%s\"f%d\":%s", i == NF - 2 ? "" : ",", i, i == 150 ? "\"x\"" : "684");
+    }
+    lc_buf_append(&in, ",\"device\":\"web\"}", 16);
+    run_bytes(f, in.data, in.len, true);
+    expect_verdict(f, LC_STATUS_BAD, "type:f150", "missing:f299", NULL);
+    lc_buf_free(&in);
+}
+
+/* A schema field may share its name with an output field or a users field: the member is
+ * checked as a field, and renamed as the output field's name requires. */
+static void test_field_named_like_an_output_field(void **state)
+{
+    fixture_t *f = *state;
+    static const lc_field_def_t defs[] = {
+        {.name = "status", .type = LC_FT_STRING, .required = true, .max_length = -1},
+        {.name = "account_id", .type = LC_FT_INTEGER, .required = true, .max_length = -1},
+    };
+    lc_schema_t *s = make_schema(defs, LC_ARRAY_SIZE(defs));
+    use_schema(f, s);
+    lc_classify_opts_t o = default_opts(s);
+    o.value_field = "status";
+    reopen(f, &o);
+    expect_output(f, "{\"status\":\"web\",\"account_id\":684}",
+                  "{\"original_status\":\"web\",\"account_id\":684,\"status\":\"good\","
+                  "\"reasons\":[]}");
+    run(f, "{\"st\\u0061tus\":\"ios\",\"account_id\":684}");   /* escaped: found too */
+    expect_verdict(f, LC_STATUS_SUSPICIOUS, "device_mismatch", NULL);
+    run(f, "{\"status\":\"\",\"account_id\":684}");
+    expect_verdict(f, LC_STATUS_BAD, "empty:status", NULL);
+}
+
 /* ---- construction ------------------------------------------------------------------------ */
 
 /* The options a classifier refuses are the configuration's to refuse now, at load time with
@@ -878,6 +964,9 @@ int main(void)
         T(test_users_fields_outside_schema),
         T(test_classifier_options),
         T(test_status_names),
+        T(test_names_the_index_cannot_separate),
+        T(test_many_fields),
+        T(test_field_named_like_an_output_field),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
