@@ -87,6 +87,7 @@ struct lc_classifier {
     char *key_field, *value_field, *status_field, *reasons_field;
     size_t key_field_len, value_field_len, status_field_len, reasons_field_len;
     int key_field_idx, value_field_idx;     /* schema index, or -1 */
+    bool key_field_int;                     /* the key field is an integer schema field */
 
     size_t nfields;
     field_slot_t *fields;
@@ -259,16 +260,22 @@ static size_t index_members(lc_classifier_t *c, const lc_json_member_t *members,
 
 /* The text a check sees: a string's decoded contents (decoded into scratch at `at` only
  * when it has escapes), or any other value's raw JSON text. */
-static const char *member_text(lc_classifier_t *c, const lc_json_member_t *m, size_t at,
-                               size_t *len)
+static const char *decode_member(lc_classifier_t *c, const lc_json_member_t *m, size_t at,
+                                 size_t *len)
+{
+    ensure_scratch(c, at + m->val_len);
+    *len = lc_json_unescape(m->val, m->val_len, c->scratch + at, c->scratch_cap - at);
+    return c->scratch + at;
+}
+
+static inline const char *member_text(lc_classifier_t *c, const lc_json_member_t *m, size_t at,
+                                      size_t *len)
 {
     if (m->type != LC_JT_STRING || !m->val_escaped) {
         *len = m->val_len;
         return m->val;
     }
-    ensure_scratch(c, at + m->val_len);
-    *len = lc_json_unescape(m->val, m->val_len, c->scratch + at, c->scratch_cap - at);
-    return c->scratch + at;
+    return decode_member(c, m, at, len);
 }
 
 /* ------------------------------------------------------------------------------------ */
@@ -313,7 +320,7 @@ static void check_fields(lc_classifier_t *c, const lc_json_member_t *members, si
                                            is_key ? &iv : NULL);
         if (r >= 0) {
             add_reason(c, v, (lc_reason_kind_t)r, f);
-        } else if (is_key && lc_schema_field_type(c->schema, f) == LC_FT_INTEGER) {
+        } else if (is_key && c->key_field_int) {
             *key_int = iv;
             *key_int_ok = true;
         }
@@ -388,15 +395,20 @@ static size_t classification_size(const lc_classifier_t *c, const lc_verdict_t *
     return need;
 }
 
-/* `"status":"<label>","reasons":[` reason, reason `]}`. Writes straight into the buffer
- * (one reservation) since this runs for every record. */
-static void append_classification(const lc_classifier_t *c, const lc_verdict_t *v,
-                                  lc_buf_t *out)
+/* Room the writers below may use past what they write: tails are copied in whole
+ * TAIL_COPY-byte blocks. */
+#define TAIL_COPY 64
+
+/* Writes `"status":"<label>","reasons":[` reason, reason `]}` at o, which has room for
+ * classification_size + TAIL_COPY bytes; returns the end. Short tails (all of them unless
+ * the output field names are long) are copied as one fixed-size block. */
+static char *write_classification(const lc_classifier_t *c, const lc_verdict_t *v, char *o)
 {
-    lc_buf_reserve(out, classification_size(c, v));
-    char *o = out->data + out->len;
     const lc_buf_t *tail = &c->tail[v->status];
-    memcpy(o, tail->data, tail->len);
+    if (tail->len <= TAIL_COPY)
+        memcpy(o, tail->data, TAIL_COPY);   /* tail buffers are at least TAIL_COPY long */
+    else
+        memcpy(o, tail->data, tail->len);
     o += tail->len;
     for (size_t i = 0; i < v->nreasons; i++) {
         if (i)
@@ -407,7 +419,15 @@ static void append_classification(const lc_classifier_t *c, const lc_verdict_t *
     }
     *o++ = ']';
     *o++ = '}';
-    out->len = (size_t)(o - out->data);
+    return o;
+}
+
+/* `"status":"<label>","reasons":[` reason, reason `]}`, appended. */
+static void append_classification(const lc_classifier_t *c, const lc_verdict_t *v,
+                                  lc_buf_t *out)
+{
+    lc_buf_reserve(out, classification_size(c, v) + TAIL_COPY);
+    out->len = (size_t)(write_classification(c, v, out->data + out->len) - out->data);
 }
 
 /* A record refused as a whole: {"raw":...|"raw_base64":...|"raw_bytes":N, status, reasons}.
@@ -513,17 +533,19 @@ static void emit_object(lc_classifier_t *c, const lc_verdict_t *v,
     if (nr > 0)
         choose_new_names(c, members, n, nr);
     size_t body_len = (size_t)(body_end - obj_start);
-    lc_buf_reserve(out, body_len + 1 + classification_size(c, v));
     if (nr == 0) {
-        memcpy(out->data + out->len, obj_start, body_len);
-        out->len += body_len;
+        lc_buf_reserve(out, body_len + 1 + classification_size(c, v) + TAIL_COPY);
+        char *o = out->data + out->len;
+        memcpy(o, obj_start, body_len);
+        o += body_len;
         if (n > 0)
-            out->data[out->len++] = ',';   /* reserved above */
-    } else {
-        /* new names may be longer than the old ones: appends that check their room */
-        copy_with_renames(c, nr, obj_start, body_end, out);
-        lc_buf_putc(out, ',');             /* nr > 0 means n > 0 */
+            *o++ = ',';                    /* reserved above */
+        out->len = (size_t)(write_classification(c, v, o) - out->data);
+        return;
     }
+    /* new names may be longer than the old ones: appends that check their room */
+    copy_with_renames(c, nr, obj_start, body_end, out);
+    lc_buf_putc(out, ',');                 /* nr > 0 means n > 0 */
     append_classification(c, v, out);
 }
 
@@ -593,6 +615,8 @@ static void format_output_pieces(lc_classifier_t *c)
         lc_buf_putc(t, ',');
         lc_buf_json_string(t, c->reasons_field, c->reasons_field_len);
         lc_buf_append(t, ":[", 2);
+        lc_buf_reserve(t, TAIL_COPY);      /* write_classification copies whole blocks */
+        memset(t->data + t->len, 0, t->cap - t->len);
     }
     size_t nr = lc_schema_nreasons(c->schema);
     c->reason_off = lc_xcalloc(nr, sizeof(*c->reason_off));
@@ -617,6 +641,8 @@ static void copy_names(lc_classifier_t *c, const lc_classify_opts_t *o)
     c->reasons_field_len = strlen(c->reasons_field);
     c->key_field_idx = lc_schema_field_index(c->schema, c->key_field);
     c->value_field_idx = lc_schema_field_index(c->schema, c->value_field);
+    c->key_field_int = c->key_field_idx >= 0 &&
+                       lc_schema_field_type(c->schema, (size_t)c->key_field_idx) == LC_FT_INTEGER;
 }
 
 static void init_fields(lc_classifier_t *c)

@@ -511,6 +511,7 @@ typedef struct container_frame {
 struct lc_json_scanner {
     lc_json_member_t *members;       /* top-level members of the last scan */
     size_t nmembers, members_cap;
+    uint8_t *name_fp;                /* top-level names' fingerprints (name_fingerprint) */
     key_ref_t *keys;                 /* names of every open object, innermost last */
     size_t nkeys, keys_cap;
     char *scratch;                   /* decoded names, for comparing escaped names */
@@ -526,6 +527,7 @@ lc_json_scanner_t *lc_json_scanner_new(void)
     s->members_cap = 16;
     s->keys_cap = 64;
     s->members = lc_xcalloc(s->members_cap, sizeof(*s->members));
+    s->name_fp = lc_xcalloc(s->members_cap, sizeof(*s->name_fp));
     s->keys = lc_xcalloc(s->keys_cap, sizeof(*s->keys));
     return s;
 }
@@ -542,6 +544,7 @@ void lc_json_scanner_free(lc_json_scanner_t *s)
     if (!s)
         return;
     free(s->members);
+    free(s->name_fp);
     free(s->keys);
     free(s->scratch);
     free(s);
@@ -551,6 +554,7 @@ static __attribute__((noinline)) void grow_members(lc_json_scanner_t *s)
 {
     s->members_cap *= 2;
     s->members = lc_xrealloc(s->members, s->members_cap, sizeof(*s->members));
+    s->name_fp = lc_xrealloc(s->name_fp, s->members_cap, sizeof(*s->name_fp));
 }
 
 static __attribute__((noinline)) void grow_keys(lc_json_scanner_t *s)
@@ -578,13 +582,18 @@ static void reserve_scratch(lc_json_scanner_t *s, size_t n)
  * is escaped (its decoded bytes differ from its raw ones), are the object's names compared
  * for real when it closes. A typical record's handful of names never gets there.
  */
-static inline uint64_t name_fingerprint_bit(const char *name, uint32_t len)
+static inline unsigned name_fingerprint(const char *name, uint32_t len)
 {
     /* name sits between quotes in the input, so name[0] and name[len - 1] are readable
      * even when len is 0 (they are then the quotes) */
     uint32_t first = (unsigned char)name[0], last = (unsigned char)name[(ptrdiff_t)len - 1];
     uint32_t packed = len ^ first << 16 ^ last << 24;
-    return 1ULL << ((packed * 0x9E3779B1u) >> 26);
+    return (packed * 0x9E3779B1u) >> 26;
+}
+
+static inline uint64_t name_fingerprint_bit(const char *name, uint32_t len)
+{
+    return 1ULL << name_fingerprint(name, len);
 }
 
 static inline void note_object_name(container_frame_t *f, const char *name, uint32_t len,
@@ -832,6 +841,27 @@ close_container:
     goto after_value;
 }
 
+/* Does a top-level name (none escaped) repeat? Only names of one fingerprint can be equal;
+ * many names sharing few fingerprints fall back to sorting. */
+static bool top_names_repeat(lc_json_scanner_t *s)
+{
+    size_t n = s->nmembers;
+    if (n > 4 * SMALL_OBJECT_KEYS) {
+        while (s->keys_cap < n)
+            grow_keys(s);
+        for (size_t i = 0; i < n; i++)
+            s->keys[i] = (key_ref_t){s->members[i].key, s->members[i].key_len, false};
+        return large_object_has_duplicate(s, s->keys, n);
+    }
+    const lc_json_member_t *m = s->members;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (s->name_fp[i] == s->name_fp[j] && m[i].key_len == m[j].key_len &&
+                memcmp(m[i].key, m[j].key, m[i].key_len) == 0)
+                return true;
+    return false;
+}
+
 /*
  * The top-level object, on its own short path: the shape of nearly every record (one
  * object of members whose values are strings, numbers and literals). Member names go
@@ -845,7 +875,7 @@ static const unsigned char *scan_top_object(lc_json_scanner_t *s, const unsigned
                                             const unsigned char *end)
 {
     uint64_t bloom = 0;
-    bool compare_names = false;
+    bool compare_names = false, any_escaped = false;
 
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}')
@@ -860,10 +890,13 @@ static const unsigned char *scan_top_object(lc_json_scanner_t *s, const unsigned
             return NULL;
         const char *name = (const char *)p + 1;
         uint32_t len = (uint32_t)(stop - 1 - (p + 1));
-        uint64_t bit = name_fingerprint_bit(name, len);
-        compare_names |= escaped || (bloom & bit);
+        unsigned fp = name_fingerprint(name, len);
+        uint64_t bit = 1ULL << fp;
+        compare_names |= bloom & bit;
+        any_escaped |= escaped;
         bloom |= bit;
         lc_json_member_t *m = push_member(s, name, len, escaped);
+        s->name_fp[s->nmembers - 1] = (uint8_t)fp;   /* push_member grows both arrays */
         p = stop;
         if (p == end)
             return NULL;
@@ -921,9 +954,14 @@ static const unsigned char *scan_top_object(lc_json_scanner_t *s, const unsigned
         p++;
         break;
     }
-    /* Two names may be equal: compare them as close_object_names would (unless a nested
-     * object has found a duplicate already). */
-    if (compare_names && !s->duplicate_found) {
+    /* Two names may be equal. Without escapes, equal names have equal fingerprints: only
+     * those pairs are compared. With one, the names are compared as close_object_names
+     * would (unless a nested object has found a duplicate already). */
+    if (compare_names && !any_escaped && !s->duplicate_found) {
+        s->duplicate_found = top_names_repeat(s);
+        return p;
+    }
+    if ((compare_names || any_escaped) && !s->duplicate_found) {
         size_t n = s->nmembers;
         while (s->keys_cap < n)
             grow_keys(s);

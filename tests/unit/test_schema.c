@@ -258,6 +258,48 @@ static void test_timestamp_epoch(void **state)
     lc_schema_free(s);
 }
 
+/* Epoch seconds as a string of 1 to 13 bytes with any byte at any position: accepted
+ * exactly when every byte is a digit and the value is at most 253402300799 (the check
+ * reads 8 bytes at a time from 8 digits on; the reference here goes byte by byte). */
+static void test_timestamp_epoch_every_byte(void **state)
+{
+    (void)state;
+    char buf[16];
+    const char *digits = "2534023007991";
+    for (size_t len = 1; len <= 13; len++) {
+        for (size_t pos = 0; pos < len; pos++) {
+            for (int b = 0; b < 256; b++) {
+                memcpy(buf, digits, len);
+                buf[pos] = (char)b;
+                bool all = true;
+                unsigned long long v = 0;
+                for (size_t i = 0; i < len; i++) {
+                    if (buf[i] < '0' || buf[i] > '9') {
+                        all = false;
+                        break;
+                    }
+                    v = v * 10 + (unsigned long long)(buf[i] - '0');
+                }
+                /* a leading '-' at position 4 of a 20+ byte string is RFC 3339's: not here */
+                bool want = all && v <= 253402300799ULL;
+                if (lc_schema_valid_timestamp(buf, len) != want)
+                    fail_msg("len %zu, byte 0x%02x at %zu: expected %d", len, b, pos, want);
+            }
+        }
+    }
+    /* two bytes out of range at once (a borrow and a carry in one word) */
+    for (size_t i = 0; i < 10; i++)
+        for (size_t j = 0; j < 10; j++) {
+            memcpy(buf, "1619724510", 10);
+            buf[i] = '/';
+            buf[j] = ':';
+            assert_false(lc_schema_valid_timestamp(buf, 10));
+            buf[i] = (char)0x80;
+            buf[j] = (char)0xff;
+            assert_false(lc_schema_valid_timestamp(buf, 10));
+        }
+}
+
 static void test_timestamp_rfc3339_accepted(void **state)
 {
     (void)state;
@@ -652,6 +694,7 @@ int main(void)
         cmocka_unit_test(test_number_field),
         cmocka_unit_test(test_boolean_field),
         cmocka_unit_test(test_timestamp_epoch),
+        cmocka_unit_test(test_timestamp_epoch_every_byte),
         cmocka_unit_test(test_timestamp_rfc3339_accepted),
         cmocka_unit_test(test_timestamp_rfc3339_refused),
         cmocka_unit_test(test_timestamp_field_strings),
