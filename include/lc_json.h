@@ -58,11 +58,21 @@ typedef struct lc_json_member {
     bool key_escaped;      /* key contains a backslash: compare with lc_json_unescape */
     uint8_t type;          /* lc_json_type_t of the value */
     bool val_escaped;      /* for strings: contents contain a backslash */
+    uint8_t name_fp;       /* lc_json_name_fp of the raw key bytes */
     const char *val;       /* for strings: raw contents between the quotes;
                               otherwise the whole value token/text (numbers, literals,
                               objects and arrays from first to last byte) */
     uint32_t val_len;
 } lc_json_member_t;
+
+/* A 6-bit hash of a name's length, first and last byte: equal names have equal ones. Reads
+ * name[0] and name[len - 1] (for a member's raw key, the quotes around it when len is 0). */
+static inline unsigned lc_json_name_fp(const char *name, size_t len)
+{
+    uint32_t first = (unsigned char)name[0], last = (unsigned char)name[(ptrdiff_t)len - 1];
+    uint32_t packed = (uint32_t)len ^ first << 16 ^ last << 24;
+    return (packed * 0x9E3779B1u) >> 26;
+}
 
 typedef struct lc_json_scanner lc_json_scanner_t;
 

@@ -62,13 +62,14 @@ enum {
     ROLE_OUT_REASONS = 8,     /* output.reasons_field */
 };
 
-#define NAME_SLOTS 256
+#define NAME_BUCKETS 64     /* lc_json_name_fp's range */
 
 typedef struct name_entry {
-    const char *name;      /* NULL: a free slot */
+    const char *name;
     uint32_t len;
     int32_t field;         /* schema index, or -1 */
     uint32_t roles;        /* ROLE_* */
+    int32_t next;          /* the next name of the same fingerprint, or -1 */
 } name_entry_t;
 
 /* A member named like an output field, and the unique name it is emitted under. */
@@ -108,15 +109,11 @@ struct lc_classifier {
     lc_buf_t candidate;
 
     /* The names the classifier looks for in a record (schema fields, users fields outside
-     * the schema, output fields), each in a slot of its own under name_slot (build_names);
-     * index_members then finds every member's role in one probe. names_ok is false when
-     * no multiplier separates them: index_members then compares each member with each
-     * name. */
-    bool names_ok;
-    uint32_t names_mul;
-    name_entry_t names[NAME_SLOTS];
-    name_entry_t *name_list;                /* the same names, for note_member_slowly */
+     * the schema, output fields), chained by the scanner's name fingerprint (build_names):
+     * index_members finds every member's role from the fingerprint the scanner left in it. */
+    name_entry_t *name_list;
     size_t nnames;
+    int32_t name_bucket[NAME_BUCKETS];      /* first name of each fingerprint, or -1 */
     const lc_json_member_t *key_extra;      /* this record's users fields outside the schema */
     const lc_json_member_t *value_extra;
 };
@@ -195,16 +192,6 @@ static inline bool key_is(const lc_json_member_t *m, const char *name, size_t le
     return m->key_len >= len && lc_json_key_equals(m->key, m->key_len, true, name, len);
 }
 
-/* The slot of a name: length, first, middle and last byte, spread by a multiplier chosen
- * when the classifier is built. Reads only name[0..len), len > 0. */
-static inline unsigned name_slot(uint32_t mul, const char *name, uint32_t len)
-{
-    uint32_t x = len ^ (uint32_t)(unsigned char)name[0] << 8 ^
-                 (uint32_t)(unsigned char)name[len / 2] << 16 ^
-                 (uint32_t)(unsigned char)name[len - 1] << 24;
-    return (x * mul) >> 24;   /* NAME_SLOTS == 256 */
-}
-
 /* Gives one member its roles: c->found for a schema field, key_extra/value_extra for a
  * users field outside the schema, and a rename for a name an output field takes (in
  * input order: find_collisions' order). Returns the renames so far. */
@@ -223,7 +210,7 @@ static size_t note_member(lc_classifier_t *c, const lc_json_member_t *m, const n
 }
 
 /* Every member compared with every name the classifier looks for (key_is): the way for
- * escaped names, and for every name when names_ok is false. */
+ * escaped names. */
 static size_t note_member_slowly(lc_classifier_t *c, const lc_json_member_t *m, size_t nr)
 {
     for (size_t i = 0; i < c->nnames; i++) {
@@ -245,15 +232,17 @@ static size_t index_members(lc_classifier_t *c, const lc_json_member_t *members,
     size_t nr = 0;
     for (size_t i = 0; i < n; i++) {
         const lc_json_member_t *m = &members[i];
-        if (!c->names_ok || m->key_escaped) {
+        if (m->key_escaped || m->key_len == 0) {   /* fingerprints are of raw, non-empty names */
             nr = note_member_slowly(c, m, nr);
             continue;
         }
-        if (m->key_len == 0)
-            continue;                      /* no name looked for is empty */
-        const name_entry_t *e = &c->names[name_slot(c->names_mul, m->key, m->key_len)];
-        if (e->len == m->key_len && e->name && same_bytes(m->key, e->name, e->len))
-            nr = note_member(c, m, e, nr);
+        for (int32_t k = c->name_bucket[m->name_fp]; k >= 0; k = c->name_list[k].next) {
+            const name_entry_t *e = &c->name_list[k];
+            if (e->len == m->key_len && same_bytes(m->key, e->name, e->len)) {
+                nr = note_member(c, m, e, nr);
+                break;
+            }
+        }
     }
     return nr;
 }
@@ -672,12 +661,10 @@ static void add_name(name_entry_t *tab, size_t *ntab, const char *name, int32_t 
             return;
         }
     }
-    tab[(*ntab)++] = (name_entry_t){name, (uint32_t)len, field, roles};
+    tab[(*ntab)++] = (name_entry_t){name, (uint32_t)len, field, roles, -1};
 }
 
-/* Puts every name the classifier looks for into a slot of its own, trying multipliers
- * until one separates them all; names_ok stays false if none does (names alike in length
- * and in first, middle and last byte, or more names than fit). */
+/* The names the classifier looks for, each chained under its fingerprint. */
 static void build_names(lc_classifier_t *c)
 {
     size_t cap = c->nfields + 4, ntab = 0;
@@ -690,29 +677,15 @@ static void build_names(lc_classifier_t *c)
         add_name(tab, &ntab, c->value_field, -1, ROLE_VALUE_EXTRA);
     add_name(tab, &ntab, c->status_field, -1, ROLE_OUT_STATUS);
     add_name(tab, &ntab, c->reasons_field, -1, ROLE_OUT_REASONS);
-
-    bool empty_name = false;
-    for (size_t i = 0; i < ntab; i++)
-        empty_name |= tab[i].len == 0;
-    uint32_t mul = 0x9E3779B1u;
-    for (int attempt = 0; attempt < 1000 && ntab <= NAME_SLOTS / 2 && !empty_name; attempt++) {
-        memset(c->names, 0, sizeof(c->names));
-        bool clash = false;
-        for (size_t i = 0; i < ntab && !clash; i++) {
-            name_entry_t *slot = &c->names[name_slot(mul, tab[i].name, tab[i].len)];
-            clash = slot->name != NULL;
-            *slot = tab[i];
-        }
-        if (!clash) {
-            c->names_ok = true;
-            c->names_mul = mul;
-            break;
-        }
-        mul = mul * 0x2C1B3C6Du + 0x297A2D39u;   /* the next odd multiplier to try */
-        mul |= 1;
+    for (size_t b = 0; b < NAME_BUCKETS; b++)
+        c->name_bucket[b] = -1;
+    for (size_t i = ntab; i-- > 0;) {      /* chained in table order */
+        if (tab[i].len == 0)
+            continue;                      /* no member name is looked up empty: never found */
+        unsigned b = lc_json_name_fp(tab[i].name, tab[i].len);
+        tab[i].next = c->name_bucket[b];
+        c->name_bucket[b] = (int32_t)i;
     }
-    if (!c->names_ok)
-        memset(c->names, 0, sizeof(c->names));
     c->name_list = tab;
     c->nnames = ntab;
 }

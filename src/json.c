@@ -511,7 +511,6 @@ typedef struct container_frame {
 struct lc_json_scanner {
     lc_json_member_t *members;       /* top-level members of the last scan */
     size_t nmembers, members_cap;
-    uint8_t *name_fp;                /* top-level names' fingerprints (name_fingerprint) */
     key_ref_t *keys;                 /* names of every open object, innermost last */
     size_t nkeys, keys_cap;
     char *scratch;                   /* decoded names, for comparing escaped names */
@@ -527,7 +526,6 @@ lc_json_scanner_t *lc_json_scanner_new(void)
     s->members_cap = 16;
     s->keys_cap = 64;
     s->members = lc_xcalloc(s->members_cap, sizeof(*s->members));
-    s->name_fp = lc_xcalloc(s->members_cap, sizeof(*s->name_fp));
     s->keys = lc_xcalloc(s->keys_cap, sizeof(*s->keys));
     return s;
 }
@@ -544,7 +542,6 @@ void lc_json_scanner_free(lc_json_scanner_t *s)
     if (!s)
         return;
     free(s->members);
-    free(s->name_fp);
     free(s->keys);
     free(s->scratch);
     free(s);
@@ -554,7 +551,6 @@ static __attribute__((noinline)) void grow_members(lc_json_scanner_t *s)
 {
     s->members_cap *= 2;
     s->members = lc_xrealloc(s->members, s->members_cap, sizeof(*s->members));
-    s->name_fp = lc_xrealloc(s->name_fp, s->members_cap, sizeof(*s->name_fp));
 }
 
 static __attribute__((noinline)) void grow_keys(lc_json_scanner_t *s)
@@ -582,18 +578,9 @@ static void reserve_scratch(lc_json_scanner_t *s, size_t n)
  * is escaped (its decoded bytes differ from its raw ones), are the object's names compared
  * for real when it closes. A typical record's handful of names never gets there.
  */
-static inline unsigned name_fingerprint(const char *name, uint32_t len)
-{
-    /* name sits between quotes in the input, so name[0] and name[len - 1] are readable
-     * even when len is 0 (they are then the quotes) */
-    uint32_t first = (unsigned char)name[0], last = (unsigned char)name[(ptrdiff_t)len - 1];
-    uint32_t packed = len ^ first << 16 ^ last << 24;
-    return (packed * 0x9E3779B1u) >> 26;
-}
-
 static inline uint64_t name_fingerprint_bit(const char *name, uint32_t len)
 {
-    return 1ULL << name_fingerprint(name, len);
+    return 1ULL << lc_json_name_fp(name, len);
 }
 
 static inline void note_object_name(container_frame_t *f, const char *name, uint32_t len,
@@ -794,7 +781,11 @@ member_name: {
         uint32_t len = (uint32_t)(stop - 1 - (p + 1));
         note_object_name(&frames[depth - 1], name, len, escaped);
         push_key(s, name, len, escaped);
-        member = depth == 1 && top_is_object ? push_member(s, name, len, escaped) : NULL;
+        member = NULL;
+        if (depth == 1 && top_is_object) {
+            member = push_member(s, name, len, escaped);
+            member->name_fp = (uint8_t)lc_json_name_fp(name, len);
+        }
         p = skip_ws(stop, end);
         if (p == end || *p != ':')
             return NULL;
@@ -856,7 +847,7 @@ static bool top_names_repeat(lc_json_scanner_t *s)
     const lc_json_member_t *m = s->members;
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++)
-            if (s->name_fp[i] == s->name_fp[j] && m[i].key_len == m[j].key_len &&
+            if (m[i].name_fp == m[j].name_fp && m[i].key_len == m[j].key_len &&
                 memcmp(m[i].key, m[j].key, m[i].key_len) == 0)
                 return true;
     return false;
@@ -890,13 +881,13 @@ static const unsigned char *scan_top_object(lc_json_scanner_t *s, const unsigned
             return NULL;
         const char *name = (const char *)p + 1;
         uint32_t len = (uint32_t)(stop - 1 - (p + 1));
-        unsigned fp = name_fingerprint(name, len);
+        unsigned fp = lc_json_name_fp(name, len);
         uint64_t bit = 1ULL << fp;
         compare_names |= bloom & bit;
         any_escaped |= escaped;
         bloom |= bit;
         lc_json_member_t *m = push_member(s, name, len, escaped);
-        s->name_fp[s->nmembers - 1] = (uint8_t)fp;   /* push_member grows both arrays */
+        m->name_fp = (uint8_t)fp;
         p = stop;
         if (p == end)
             return NULL;

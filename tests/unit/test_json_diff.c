@@ -311,8 +311,10 @@ static void compare_with_general(diff_ctx_t *c, const char *origin, const char *
         const lc_json_member_t *a = &members[i], *b = &g_members[i];
         if (a->key != b->key || a->key_len != b->key_len || a->key_escaped != b->key_escaped ||
             a->type != b->type || a->val_escaped != b->val_escaped || a->val != b->val ||
-            a->val_len != b->val_len)
+            a->val_len != b->val_len || a->name_fp != b->name_fp)
             DIFF_FAIL(origin, data, len, "member %zu differs between short path and general", i);
+        if (a->name_fp != lc_json_name_fp(a->key, a->key_len))
+            DIFF_FAIL(origin, data, len, "member %zu: name_fp is not its name's", i);
     }
 }
 
