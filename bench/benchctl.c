@@ -12,7 +12,8 @@
  * exist, then stops it with SIGTERM (SIGKILL after 60 s) and prints one JSON line:
  *
  *   {"expect":N,"count":N,"wall_s":..,"first_output_s":..,"cpu_s":..,"cpu_user_s":..,
- *    "cpu_sys_s":..,"cpu_total_s":..,"maxrss_kb":..,"exit":0}
+ *    "cpu_sys_s":..,"cpu_total_s":..,"cpu_main_s":..,"cpu_sched_s":..,"runnable_wait_s":..,
+ *    "minflt":..,"maxrss_kb":..,"exit":0}
  *
  * "All N output records exist" is decided by polling every --poll-ms (default 20):
  *   - without --group: the sum over the output topic's partitions of the high watermark
@@ -23,9 +24,13 @@
  *     records, so this is the moment the last transaction committed; high watermarks would
  *     also count the transaction markers).
  * cpu_s is utime+stime of the child (all its threads) from /proc/PID/stat at that moment;
+ * cpu_main_s and cpu_sched_s the main thread's and all threads' run time from
+ * /proc/PID/task/ * /schedstat (nanoseconds, the same moment), runnable_wait_s the time its
+ * threads waited for a CPU (the machine's contention), minflt its minor page faults;
  * cpu_total_s comes from wait4() and includes the shutdown.
  * Exit status: 0 done, 1 timeout or child died early, 2 usage or Kafka error.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -269,6 +274,54 @@ static double proc_cpu(pid_t pid, double *user, double *sys)
     return *user + *sys;
 }
 
+/* From /proc/PID/task/ * /schedstat (nanoseconds, user and system together): the CPU time
+ * of the main thread (tid == pid) and of all threads, and the time threads were runnable but
+ * waiting for a CPU (the machine's contention). 0 when unreadable. */
+typedef struct sched_cpu {
+    double main_s, all_s, wait_s;
+    unsigned long long minflt;
+} sched_cpu_t;
+
+static sched_cpu_t proc_sched(pid_t pid)
+{
+    sched_cpu_t r = {0};
+    char path[320];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return r;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        unsigned long long run = 0, wait = 0;
+        if (fscanf(f, "%llu %llu", &run, &wait) == 2) {
+            r.all_s += (double)run / 1e9;
+            r.wait_s += (double)wait / 1e9;
+            if (atoi(e->d_name) == (int)pid)
+                r.main_s = (double)run / 1e9;
+        }
+        fclose(f);
+    }
+    closedir(d);
+    char buf[4096];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *p = strrchr(buf, ')');
+        if (p)
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %llu", &r.minflt);
+    }
+    return r;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option lo[] = {
@@ -334,6 +387,7 @@ static int cmd_run(int argc, char **argv)
         _exit(127);
     }
     double first = -1, done = -1, cpu = -1, cu = 0, cs = 0;
+    sched_cpu_t sched = {0};
     int64_t count = 0;
     int status = 0;
     bool exited = false;
@@ -347,6 +401,7 @@ static int cmd_run(int argc, char **argv)
         if (c >= expect) {
             done = t - t0;
             cpu = proc_cpu(pid, &cu, &cs);
+            sched = proc_sched(pid);
             break;
         }
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -378,9 +433,10 @@ static int cmd_run(int argc, char **argv)
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     printf("{\"expect\":%lld,\"count\":%" PRId64 ",\"wall_s\":%.4f,\"first_output_s\":%.4f,"
            "\"cpu_s\":%.3f,\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f,\"cpu_total_s\":%.3f,"
-           "\"maxrss_kb\":%ld,\"exit\":%d,\"done\":%s}\n",
-           expect, count, done, first, cpu, cu, cs, total, ru.ru_maxrss, code,
-           done >= 0 ? "true" : "false");
+           "\"cpu_main_s\":%.4f,\"cpu_sched_s\":%.4f,\"runnable_wait_s\":%.4f,"
+           "\"minflt\":%llu,\"maxrss_kb\":%ld,\"exit\":%d,\"done\":%s}\n",
+           expect, count, done, first, cpu, cu, cs, total, sched.main_s, sched.all_s,
+           sched.wait_s, sched.minflt, ru.ru_maxrss, code, done >= 0 ? "true" : "false");
     rd_kafka_destroy(rk);
     if (done < 0) {
         fprintf(stderr, "benchctl: %s after %.1f s with %" PRId64 " of %lld records\n",
