@@ -13,6 +13,15 @@
 
 #include <librdkafka/rdkafka.h>
 
+/* kafka.group_protocol: how the consumer group shares the input partitions. */
+typedef enum lc_group_protocol {
+    LC_GROUP_PROTOCOL_CLASSIC = 0,   /* the members assign (cooperative-sticky, librdkafka) */
+    LC_GROUP_PROTOCOL_CONSUMER,      /* KIP-848: the broker assigns, through heartbeats */
+} lc_group_protocol_t;
+
+/* "classic", "consumer", NULL: indexed by lc_group_protocol_t. */
+extern const char *const lc_group_protocol_names[];
+
 /* One librdkafka property passed through (kafka.consumer.* / kafka.producer.*). */
 typedef struct lc_kafka_prop {
     const char *key;
@@ -29,6 +38,7 @@ typedef struct lc_kafka_opts {
     const char *output_topic;      /* kafka.output_topic */
     const char *transactional_id;  /* kafka.transactional_id (when transactional) */
     int startup_timeout_s;         /* kafka.startup_timeout_s */
+    lc_group_protocol_t group_protocol;      /* kafka.group_protocol */
     const lc_kafka_prop_t *consumer_props;   /* kafka.consumer */
     size_t n_consumer_props;
     const lc_kafka_prop_t *producer_props;   /* kafka.producer */
@@ -49,6 +59,15 @@ rd_kafka_conf_t *lc_kafka_producer_conf(const lc_kafka_opts_t *o, char *errstr, 
  * refuses and its reason in why. Logs nothing. */
 int lc_kafka_check_props(const lc_kafka_prop_t *props, size_t n, size_t *bad, char *why,
                          size_t whylen);
+
+/* Whether the librdkafka this program runs with can use group protocol gp: 0, or -1 with
+ * the reason in why (the consumer protocol needs librdkafka 2.12 or newer). */
+int lc_kafka_group_protocol_supported(lc_group_protocol_t gp, char *why, size_t whylen);
+
+/* Why the consumer pass-through property `name` cannot be used with group protocol gp
+ * (a sentence naming what to use instead), or NULL when it can. The configuration's
+ * validation hook refuses such a property with its file:line. */
+const char *lc_kafka_prop_refused(lc_group_protocol_t gp, const char *name);
 
 /* Routes librdkafka's own log lines through lc_log (component "rdkafka"). */
 void lc_kafka_route_logs(rd_kafka_conf_t *conf);

@@ -33,6 +33,7 @@ _Static_assert(sizeof(lc_delivery_t) == sizeof(int), "lc_delivery_t must be int-
 _Static_assert(sizeof(lc_status_t) == sizeof(int), "lc_status_t must be int-sized");
 _Static_assert(sizeof(lc_mysql_ssl_mode_t) == sizeof(int), "lc_mysql_ssl_mode_t must be int-sized");
 _Static_assert(sizeof(lc_log_level_t) == sizeof(int), "lc_log_level_t must be int-sized");
+_Static_assert(sizeof(lc_group_protocol_t) == sizeof(int), "lc_group_protocol_t must be int-sized");
 
 /* ------------------------------------------------------------------------------------ */
 /* The table of keys                                                                      */
@@ -70,6 +71,9 @@ const key_def_t lc_config_keys[] = {
         "Transactional id for delivery exactly_once; unique per instance."),
     INT("kafka.startup_timeout_s", kafka.startup_timeout_s, "30", 1, 3600,
         "Seconds to wait for the brokers at start before exiting with status 3."),
+    ENUM("kafka.group_protocol", kafka.group_protocol, "classic", lc_group_protocol_names, NULL,
+         "How the group shares the partitions: classic (the members assign, cooperative-sticky) "
+         "or consumer (KIP-848: the broker assigns; Kafka 4.0+ brokers)."),
     PROPS("kafka.consumer", kafka.consumer_props, kafka.n_consumer_props,
           "librdkafka consumer properties, passed through unchanged (TLS, SASL, tuning)."),
     PROPS("kafka.producer", kafka.producer_props, kafka.n_producer_props,

@@ -79,6 +79,35 @@ static int ssl_ca_for_verify_ca(ctx_t *x)
                           "mysql.ssl_mode verify_ca needs mysql.ssl_ca");
 }
 
+/* kafka.group_protocol: the client can use it, and no consumer pass-through property
+ * belongs to the other protocol (with consumer, the broker owns the session timeout, the
+ * heartbeat interval and the assignment; the protocol itself is chosen by the key). */
+static int group_protocol(ctx_t *x)
+{
+    const lc_kafka_opts_t *k = &x->c->kafka;
+    const char *gp = lc_group_protocol_names[k->group_protocol];
+    char why[256];
+    if (lc_kafka_group_protocol_supported(k->group_protocol, why, sizeof(why)) < 0)
+        return lc_config_fail(x, lc_config_key_line(x, "kafka.group_protocol"),
+                              "kafka.group_protocol %s: %s", gp, why);
+    for (size_t i = 0; i < k->n_consumer_props; i++) {
+        const lc_kafka_prop_t *p = &k->consumer_props[i];
+        const char *no = lc_kafka_prop_refused(k->group_protocol, p->key);
+        if (!no)
+            continue;
+        if (strcmp(p->key, "group.protocol") == 0)
+            return lc_config_fail(x, p->line, "kafka.consumer.%s: not a pass-through property: "
+                                  "%s", p->key, no);
+        int gl = lc_config_key_line(x, "kafka.group_protocol");
+        char where[32] = "";
+        if (gl > 0)
+            snprintf(where, sizeof(where), " (line %d)", gl);
+        return lc_config_fail(x, p->line, "kafka.consumer.%s: not used with kafka.group_protocol "
+                              "%s%s: %s", p->key, gp, where, no);
+    }
+    return 0;
+}
+
 /* librdkafka accepts every pass-through property (name and value), as the clients will
  * set them. */
 static int kafka_properties(ctx_t *x)
@@ -104,6 +133,7 @@ static int (*const rules[])(ctx_t *x) = {
     password_file,
     output_fields_not_reserved,
     ssl_ca_for_verify_ca,
+    group_protocol,
     kafka_properties,
 };
 

@@ -13,9 +13,10 @@ typedef struct prop {
     const char *value;
 } prop_t;
 
+const char *const lc_group_protocol_names[] = {"classic", "consumer", NULL};
+
 /* Defaults for a low-latency service; users may override any of these. */
 static const prop_t consumer_defaults[] = {
-    {"partition.assignment.strategy", "cooperative-sticky"},
     {"auto.offset.reset", "earliest"},      /* a new group starts from the oldest record: lose nothing */
     {"isolation.level", "read_committed"},
     {"socket.nagle.disable", "true"},       /* 2.0.2 leaves Nagle on: costs up to 40 ms per round trip */
@@ -24,6 +25,12 @@ static const prop_t consumer_defaults[] = {
      * against a 195k ceiling); with 4 MB it keeps up (190k). README "Performance". */
     {"max.partition.fetch.bytes", "4194304"},
     {"enable.partition.eof", "false"},
+};
+
+/* The classic protocol: the members assign, and a rebalance moves only the partitions that
+ * change owner (KIP-429). The consumer protocol has the broker assign (group.remote.assignor). */
+static const prop_t classic_defaults[] = {
+    {"partition.assignment.strategy", "cooperative-sticky"},
 };
 
 static const prop_t producer_defaults[] = {
@@ -85,6 +92,39 @@ void lc_kafka_route_logs(rd_kafka_conf_t *conf)
     rd_kafka_conf_set_log_cb(conf, log_cb);
 }
 
+/* librdkafka's consumer protocol is generally available from 2.12.0 on. */
+#define CONSUMER_PROTOCOL_MIN_VERSION 0x020c0000
+
+int lc_kafka_group_protocol_supported(lc_group_protocol_t gp, char *why, size_t whylen)
+{
+    if (gp != LC_GROUP_PROTOCOL_CONSUMER || rd_kafka_version() >= CONSUMER_PROTOCOL_MIN_VERSION)
+        return 0;
+    return lc_err(why, whylen, "the consumer group protocol needs librdkafka 2.12 or newer; "
+                  "this build runs %s", rd_kafka_version_str());
+}
+
+/* Consumer properties of the classic protocol that the consumer protocol has no use for
+ * (librdkafka refuses them with it): the broker owns the session and the assignment. */
+static const prop_t classic_only[] = {
+    {"session.timeout.ms", "the broker's group.consumer.session.timeout.ms sets it"},
+    {"heartbeat.interval.ms", "the broker's group.consumer.heartbeat.interval.ms sets it"},
+    {"partition.assignment.strategy", "the broker assigns the partitions (group.remote.assignor "
+                                      "chooses how)"},
+    {"group.protocol.type", "it names a classic protocol type"},
+};
+
+const char *lc_kafka_prop_refused(lc_group_protocol_t gp, const char *name)
+{
+    if (strcmp(name, "group.protocol") == 0)
+        return "kafka.group_protocol chooses the group protocol";
+    if (gp != LC_GROUP_PROTOCOL_CONSUMER)
+        return NULL;
+    for (size_t i = 0; i < LC_ARRAY_SIZE(classic_only); i++)
+        if (strcmp(name, classic_only[i].name) == 0)
+            return classic_only[i].value;
+    return NULL;
+}
+
 int lc_kafka_check_props(const lc_kafka_prop_t *props, size_t n, size_t *bad, char *why,
                          size_t whylen)
 {
@@ -106,9 +146,14 @@ rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_kafka_opts_t *o, char *errstr, 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const lc_kafka_prop_t *u = o->consumer_props;
     size_t n = o->n_consumer_props;
+    bool classic = o->group_protocol == LC_GROUP_PROTOCOL_CLASSIC;
     if (set_prop(conf, "bootstrap.servers", o->brokers, 0, NULL, errstr, errlen) ||
         set_list(conf, consumer_defaults, LC_ARRAY_SIZE(consumer_defaults), errstr, errlen) ||
+        (classic && set_list(conf, classic_defaults, LC_ARRAY_SIZE(classic_defaults), errstr,
+                             errlen)) ||
         set_passthrough(conf, u, n, o->config_path, errstr, errlen) ||
+        /* classic is librdkafka's default, and the only protocol librdkafka < 2.4 knows */
+        (!classic && force_prop(conf, u, n, "group.protocol", "consumer", errstr, errlen)) ||
         force_prop(conf, u, n, "group.id", o->group_id, errstr, errlen) ||
         force_prop(conf, u, n, "enable.auto.commit", "false", errstr, errlen) ||
         force_prop(conf, u, n, "enable.auto.offset.store", "false", errstr, errlen)) {

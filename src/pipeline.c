@@ -309,8 +309,9 @@ static void housekeeping(pipeline_t *p)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && lc_metrics_consuming(p->metrics)) {
         p->ready_sent = true;
-        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->kafka->input_topic,
-                p->kafka->output_topic, p->ops->name);
+        LC_INFO("pipeline", "ready: consuming %s -> %s (%s, group protocol %s)",
+                p->kafka->input_topic, p->kafka->output_topic, p->ops->name,
+                lc_group_protocol_names[p->kafka->group_protocol]);
         if (p->hooks && p->hooks->ready)
             p->hooks->ready(p->hooks->ctx);
     }

@@ -37,6 +37,26 @@ topics() {  # topics PARTITIONS: create this test's input and output topics
 
 mysql_admin() { "$ROOT/scripts/mariadb.sh" sql "$@"; }
 
+# GROUP_PROTOCOL (classic | consumer, default classic): kafka.group_protocol of every
+# configuration write_config writes.
+GROUP_PROTOCOL=${GROUP_PROTOCOL:-classic}
+case "$GROUP_PROTOCOL" in classic | consumer) ;; *) fail "GROUP_PROTOCOL: classic or consumer, not '$GROUP_PROTOCOL'" ;; esac
+
+# group_tag: "" under classic, "-consumer" under the consumer protocol, for fault names
+group_tag() { [ "$GROUP_PROTOCOL" = consumer ] && echo -consumer || true; }
+
+# The group's session settings. A killed instance's partitions move after 6 s instead of
+# 45 s: classic sets it in the client; with the consumer protocol the broker owns both
+# (scripts/kafka.sh sets group.consumer.session.timeout.ms=6000 and
+# group.consumer.heartbeat.interval.ms=1000), and librdkafka refuses them in the client.
+session_yaml() {
+    if [ "$GROUP_PROTOCOL" = consumer ]; then
+        echo "    # session and heartbeat: the broker's (scripts/kafka.sh)"
+    else
+        printf '    %s\n' 'session.timeout.ms: "6000"' 'heartbeat.interval.ms: "1000"'
+    fi
+}
+
 # write_config FILE [delivery] [extra yaml appended at top level]
 write_config() {
     local file=$1 delivery=${2:-${DELIVERY:-at_least_once}} extra=${3:-}
@@ -48,10 +68,9 @@ kafka:
   output_topic: "$OUT_TOPIC"
   transactional_id: "tx-$TEST_ID-\${LC_INSTANCE:-0}"
   startup_timeout_s: 20
+  group_protocol: $GROUP_PROTOCOL
   consumer:
-    # a killed instance's partitions move after 6 s instead of librdkafka's 45 s
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "1000"
+$(session_yaml)
 delivery: $delivery
 batch:
   max_records: 2000

@@ -55,6 +55,49 @@ static void consumer_defaults(void **state)
     lc_config_free(c);
 }
 
+/* A consumer librdkafka accepts (rd_kafka_new checks the protocol's properties); destroyed. */
+static void assert_consumer_created(rd_kafka_conf_t *conf)
+{
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
+    if (!rk)
+        fail_msg("rd_kafka_new refused the consumer configuration: %s", why);
+    rd_kafka_destroy(rk);
+}
+
+/* classic: cooperative-sticky. consumer: group.protocol=consumer and none of the classic
+ * properties librdkafka refuses with it; group.remote.assignor passes through. */
+static void group_protocols(void **state)
+{
+    (void)state;
+    char err[512];
+    lc_config_t *c = config("kafka:\n  consumer:\n    session.timeout.ms: \"6000\"\n");
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(&c->kafka, err, sizeof(err));
+    assert_non_null(conf);
+    assert_prop(conf, "partition.assignment.strategy", "cooperative-sticky");
+    assert_prop(conf, "session.timeout.ms", "6000");
+    assert_consumer_created(conf);
+    lc_config_free(c);
+
+    if (rd_kafka_version() < 0x020c0000) {   /* LIBRDKAFKA=system: test_config covers it */
+        assert_int_equal(lc_kafka_group_protocol_supported(LC_GROUP_PROTOCOL_CONSUMER, err,
+                                                           sizeof(err)), -1);
+        return;
+    }
+    assert_int_equal(lc_kafka_group_protocol_supported(LC_GROUP_PROTOCOL_CONSUMER, err,
+                                                       sizeof(err)), 0);
+    c = config("kafka:\n  group_protocol: consumer\n  consumer:\n"
+               "    group.remote.assignor: range\n");
+    conf = lc_kafka_consumer_conf(&c->kafka, err, sizeof(err));
+    assert_non_null(conf);
+    assert_prop(conf, "group.protocol", "consumer");
+    assert_prop(conf, "group.remote.assignor", "range");
+    assert_prop(conf, "partition.assignment.strategy", "range,roundrobin");   /* unset */
+    assert_prop(conf, "enable.auto.commit", "false");
+    assert_consumer_created(conf);
+    lc_config_free(c);
+}
+
 static void producer_defaults(void **state)
 {
     (void)state;
@@ -126,6 +169,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(consumer_defaults),
+        cmocka_unit_test(group_protocols),
         cmocka_unit_test(producer_defaults),
         cmocka_unit_test(pass_through_and_forced),
         cmocka_unit_test(source_header_matches_snprintf),
