@@ -42,6 +42,16 @@ mysql_admin() { "$ROOT/scripts/mariadb.sh" sql "$@"; }
 GROUP_PROTOCOL=${GROUP_PROTOCOL:-classic}
 case "$GROUP_PROTOCOL" in classic | consumer) ;; *) fail "GROUP_PROTOCOL: classic or consumer, not '$GROUP_PROTOCOL'" ;; esac
 
+# The consumer protocol needs librdkafka 2.12 or newer: a build against an older one (e.g.
+# LIBRDKAFKA=system's 2.0.2) skips the test (77) instead of failing it.
+if [ "$GROUP_PROTOCOL" = consumer ]; then
+    rdk=$("$LC" --version 2>/dev/null | sed -n 's/.*(librdkafka \([0-9.]*\)).*/\1/p')
+    if [ "$(printf '%s\n' 2.12.0 "${rdk:-0}" | sort -V | head -n 1)" != 2.12.0 ]; then
+        echo "result: SKIP: the consumer group protocol needs librdkafka 2.12+; $BUILD has ${rdk:-none}"
+        exit 77
+    fi
+fi
+
 # group_tag: "" under classic, "-consumer" under the consumer protocol, for fault names
 group_tag() { [ "$GROUP_PROTOCOL" = consumer ] && echo -consumer || true; }
 
@@ -110,8 +120,11 @@ produce() {
 }
 
 # start_lc CONFIG [instance]: starts logclassify in the background; sets LC_PID
+LC_LOG_MARK=()   # per instance: the length of its log when it was last started
 start_lc() {
     local cfg=$1 inst=${2:-0}
+    LC_LOG_MARK[inst]=0
+    if [ -f "$T/lc.$inst.err" ]; then LC_LOG_MARK[inst]=$(wc -l <"$T/lc.$inst.err"); fi
     LC_INSTANCE=$inst "$LC" -c "$cfg" >>"$T/lc.$inst.out" 2>>"$T/lc.$inst.err" &
     LC_PID=$!
     LC_PIDS+=("$LC_PID")
@@ -123,6 +136,20 @@ wait_ready() {
     until grep -q "ready: consuming" "$T/lc.$inst.err" 2>/dev/null; do
         sleep 0.2; i=$((i + 1))
         [ $i -lt $((limit * 5)) ] || { tail -20 "$T/lc.$inst.err"; fail "instance $inst not ready after ${limit}s"; }
+    done
+}
+
+# wait_partitions INSTANCE [timeout_s]: until the instance, since it was last started, has
+# been assigned a partition. Being ready is not enough: a member that joins a group whose
+# partitions are all owned is first given none, and gets its share once the owners let it
+# go (a cooperative rebalance's second round; with the consumer protocol, the owners'
+# revocation, or a killed owner's session timeout).
+wait_partitions() {
+    local inst=${1:-0} limit=${2:-60} i=0
+    until tail -n "+$((${LC_LOG_MARK[inst]:-0} + 1))" "$T/lc.$inst.err" 2>/dev/null |
+            grep -q "assigned [1-9]"; do
+        sleep 0.2; i=$((i + 1))
+        [ $i -lt $((limit * 5)) ] || { tail -20 "$T/lc.$inst.err"; fail "instance $inst got no partition in ${limit}s"; }
     done
 }
 

@@ -20,6 +20,7 @@ PRODUCER=$!
 for round in 1 2 3; do
     start_lc "$T/app.yaml" "$round"
     wait_ready "$round"
+    wait_partitions "$round"   # partitions moved to it, mid-stream
     sleep 1
     log "round $round: stopping instance $round with $(output_count) outputs"
     stop_lc "$LC_PID"
@@ -28,5 +29,5 @@ wait "$PRODUCER" || fail "loggen failed"
 wait_output "$N" 300
 stop_lc "$P0"
 assert_clean_logs
-verify --truth "$T/truth.json" --fault "rebalance-$(mode_tag)" --injected 6 || fail "not exact across rebalances"
+verify --truth "$T/truth.json" --fault "rebalance-$(mode_tag)$(group_tag)" --injected 6 || fail "not exact across rebalances"
 echo "result: PASS"
