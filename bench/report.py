@@ -254,7 +254,8 @@ def main():
             sessions = (f"classic with a {chb:g} s heartbeat and a {cses:g} s session (client), "
                         f"consumer with {hb:g} s and {ses:g} s (broker)")
         head.append(f"- rebalance: {reb_env['rate']:,} records/s, 4 partitions, at_least_once; "
-                    f"seconds before the join / to the leave / after it: {reb_env['times']}; "
+                    f"seconds before the join / to the leave / after it: {reb_env['times']} (the first "
+                    "two plus a random part of a heartbeat period); "
                     f"{sessions}; the join is marked when the second instance's process starts")
     head.append("")
     md = "\n".join(head) + "\n" + t.markdown() + "\n"

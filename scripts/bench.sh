@@ -400,7 +400,8 @@ fi
 # Per group protocol and run: fresh topics and group; bench/rebalance assigned to the output
 # topic; instance A alone until it owns every partition; loggen at REB_RATE; after the
 # first of REB_TIMES instance B is started ("join"), after the second it gets SIGTERM
-# ("leave"), the third lets A take everything back. The marks are wall-clock µs, as
+# ("leave"), the third lets A take everything back; the first two get a random part of a
+# heartbeat period added. The marks are wall-clock µs, as
 # bench/rebalance stamps arrivals. Both protocols run with one heartbeat interval and session
 # timeout: the broker's for consumer-protocol groups (scripts/kafka.sh), given to classic
 # through session.timeout.ms and heartbeat.interval.ms, so the protocols are compared, not
@@ -424,6 +425,10 @@ stop_wait() {   # stop_wait PID NAME: SIGTERM, wait, require exit 0
     [ "$rc" -eq 0 ] || die "$2 exited $rc on SIGTERM"
 }
 now_us() { date +%s%6N; }
+jitter() {   # jitter SECONDS PERIOD_MS: SECONDS plus a random part of the period, as s.mmm
+    local ms=$(($1 * 1000 + (RANDOM * 32768 + RANDOM) % $2))
+    printf '%d.%03d\n' $((ms / 1000)) $((ms % 1000))
+}
 if want rebalance; then
     read -r REB_WARM REB_HOLD REB_TAIL <<<"$REB_TIMES"
     props="${LC_STATE_DIR:-/tmp/logclassify-services}/kafka/server.properties"
@@ -469,13 +474,18 @@ if want rebalance; then
                 -r "$REB_RATE" --seed "$run" --users "$LOAD_USERS" >/dev/null 2>"$W/$tag-loggen.err" &
             gen=$!
             BG_PIDS+=("$gen")
-            sleep "$REB_WARM"
+            # Members hear of a rebalance at their next heartbeat: each event comes at a random
+            # moment of the heartbeat period, or fixed times would measure one phase only.
+            hb=$reb_heartbeat
+            [ "$gp" = classic ] && hb=$classic_heartbeat
+            warm=$(jitter "$REB_WARM" "$hb") hold=$(jitter "$REB_HOLD" "$hb")
+            sleep "$warm"
             echo "join $(now_us)" >>"$W/$tag.marks"
             "$LC" -c "$W/$tag.yaml" >"$W/$tag-b.log" 2>&1 &
             b=$!
             BG_PIDS+=("$b")
-            sleep "$REB_HOLD"
-            grep -q 'assigned [1-9]' "$W/$tag-b.log" || say "rebalance: instance B got no partition in ${REB_HOLD}s"
+            sleep "$hold"
+            grep -q 'assigned [1-9]' "$W/$tag-b.log" || say "rebalance: instance B got no partition in ${hold}s"
             echo "leave $(now_us)" >>"$W/$tag.marks"
             stop_wait "$b" "instance B"
             rc=0
@@ -485,8 +495,8 @@ if want rebalance; then
             sleep "$REB_DRAIN"   # the last records through A
             stop_wait "$a" "instance A"
             stop_wait "$tool" "bench/rebalance"
-            printf '{"protocol":"%s","run":%d,"loadavg":"%s","result":%s}\n' "$gp" "$run" \
-                "$(loadavg)" "$(tail -n 1 "$W/$tag.json")" >>"$W/rebalance.jsonl"
+            printf '{"protocol":"%s","run":%d,"warm_s":%s,"hold_s":%s,"loadavg":"%s","result":%s}\n' \
+                "$gp" "$run" "$warm" "$hold" "$(loadavg)" "$(tail -n 1 "$W/$tag.json")" >>"$W/rebalance.jsonl"
             topic_delete "$in"
             topic_delete "$out"
         done
