@@ -216,9 +216,12 @@ def main():
             if len(ok) != len(xs):
                 broken.append(f"rebalance {gp}")
             for name, what in (("join", "a second instance joins"), ("leave", "it leaves (SIGTERM)")):
+                still = sum(1 for x in ok if event(x, name).get("open"))
+                note = "longest stop of one input partition's outputs"
+                if still:
+                    note += f"; in {still} run(s) a partition had not flowed again by the next mark: at least"
                 t.add(f"rebalance, {gp}: pause when {what}", "ms",
-                      [event(x, name)["pause_ms"] for x in ok],
-                      note="longest stop of one input partition's outputs")
+                      [event(x, name)["pause_ms"] for x in ok], note=note)
                 t.add(f"  {gp}: that partition flowing again, after the {name}", "ms",
                       [event(x, name)["resumed_ms"] for x in ok])
             t.add(f"  {gp}: outputs written twice", "records", [x["result"]["duplicated"] for x in ok],

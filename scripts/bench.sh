@@ -470,15 +470,16 @@ if want rebalance; then
             a=$!
             BG_PIDS+=("$a")
             wait_log "$W/$tag-a.log" 'assigned [1-9]' 60 "$a"
-            "$LOGGEN" -b "$BROKERS" -t "$in" -n $((REB_RATE * (REB_WARM + REB_HOLD + REB_TAIL))) \
-                -r "$REB_RATE" --seed "$run" --users "$LOAD_USERS" >/dev/null 2>"$W/$tag-loggen.err" &
-            gen=$!
-            BG_PIDS+=("$gen")
             # Members hear of a rebalance at their next heartbeat: each event comes at a random
             # moment of the heartbeat period, or fixed times would measure one phase only.
             hb=$reb_heartbeat
             [ "$gp" = classic ] && hb=$classic_heartbeat
             warm=$(jitter "$REB_WARM" "$hb") hold=$(jitter "$REB_HOLD" "$hb")
+            secs=$(awk -v a="$warm" -v b="$hold" -v c="$REB_TAIL" 'BEGIN { printf "%d", a + b + c + 1 }')
+            "$LOGGEN" -b "$BROKERS" -t "$in" -n $((REB_RATE * secs)) \
+                -r "$REB_RATE" --seed "$run" --users "$LOAD_USERS" >/dev/null 2>"$W/$tag-loggen.err" &
+            gen=$!
+            BG_PIDS+=("$gen")
             sleep "$warm"
             echo "join $(now_us)" >>"$W/$tag.marks"
             "$LC" -c "$W/$tag.yaml" >"$W/$tag-b.log" 2>&1 &
@@ -492,6 +493,7 @@ if want rebalance; then
             wait "$gen" || rc=$?
             forget_pid "$gen"
             [ "$rc" -eq 0 ] || { tail -5 "$W/$tag-loggen.err" >&2; die "loggen failed"; }
+            echo "end $(now_us)" >>"$W/$tag.marks"   # a partition still waiting shows as open
             sleep "$REB_DRAIN"   # the last records through A
             stop_wait "$a" "instance A"
             stop_wait "$tool" "bench/rebalance"
