@@ -113,7 +113,16 @@ static int assign_from_end(rd_kafka_t *rk, const char *topic)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts);
     for (int p = 0; p < nparts; p++) {
         int64_t lo, hi;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
+        rd_kafka_resp_err_t err;
+        /* a topic created a moment ago may not have its leaders yet */
+        for (int tries = 0;; tries++) {
+            err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
+            if (tries == 50 || (err != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
+                                err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+                                err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART))
+                break;
+            nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+        }
         if (err) {
             fprintf(stderr, "rebalance: watermarks of %s [%d]: %s\n", topic, p, rd_kafka_err2str(err));
             return -1;
