@@ -63,7 +63,8 @@ static rd_kafka_t *client(rd_kafka_type_t type, const char *brokers, const char 
             exit(1);
         }
     }
-    if (lc_msk_iam_conf_set(conf, iam, err, sizeof(err)) != 0) {
+    rd_kafka_conf_set_opaque(conf, iam);
+    if (lc_msk_iam_conf_set(conf, lc_msk_iam_opaque_refresh_cb, err, sizeof(err)) != 0) {
         fprintf(stderr, "lc-msk-iam-client: %s\n", err);
         exit(1);
     }
