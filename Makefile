@@ -142,13 +142,9 @@ $(BUILD)/lc-verify: tests/tools/verify.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
-# MSK IAM test tools: tokens for the differential test against AWS's Python signer, and a
-# client that produces and consumes through the broker's IAM listener (tests/aws/).
+# MSK IAM test tool: tokens for the differential test against AWS's Python signer
+# (tests/aws/).
 $(BUILD)/lc-msk-token: tests/tools/msk_token.c $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
-
-$(BUILD)/lc-msk-iam-client: tests/tools/msk_iam_client.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 

@@ -329,6 +329,11 @@ static void housekeeping(pipeline_t *p)
     if (now >= p->next_lag_ms) {   /* no network: positions and fetch-updated watermarks */
         if (lc_kafka_consumer_lag(p->consumer, &lag) == 0)
             lc_metrics_set_consumer_lag(p->metrics, lag);
+        if (p->iam) {
+            lc_msk_iam_stats_t st;
+            lc_msk_iam_stats(p->iam, &st);
+            lc_metrics_set_kafka_tokens(p->metrics, st.refreshes, st.failures);
+        }
         p->next_lag_ms = now + 200;
     }
     lc_metrics_stats_tick(p->metrics, now);
