@@ -87,7 +87,7 @@ const key_def_t lc_config_keys[] = {
     STR("kafka.aws_iam.role_arn", kafka.aws.role_arn, "", 0,
         "IAM role to assume (STS AssumeRole) with the credentials found (\"\" = none)."),
     STR("kafka.aws_iam.role_session_name", kafka.aws.role_session_name, "logclassify", 0,
-        "Session name of the assumed role (2 to 64 of A-Z a-z 0-9 + = , . @ _ -)."),
+        "Session name of the assumed role, with role_arn (2 to 64 of A-Z a-z 0-9 + = , . @ _ -)."),
     ENUM("delivery", pipeline.delivery, "at_least_once", lc_delivery_names, NULL,
          "at_least_once: commit after the outputs are acknowledged; exactly_once: one "
          "Kafka transaction per batch."),

@@ -107,8 +107,8 @@ static bool session_name_ok(const char *s)
            strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") == n;
 }
 
-/* kafka.aws_iam: a region like MSK's; a role ARN that looks like one; a session name only
- * with a role, and one STS accepts; no pass-through property that says otherwise about the
+/* kafka.aws_iam: a region like MSK's; a role ARN that looks like one; a session name STS
+ * accepts (used only with a role); no pass-through property that says otherwise about the
  * login (CONTRACT §7: such a file is refused rather than half-applied). */
 static int kafka_aws_iam(ctx_t *x)
 {
@@ -129,9 +129,6 @@ static int kafka_aws_iam(ctx_t *x)
         return lc_config_fail(x, aline, "kafka.aws_iam.role_arn: '%.128s' is not an IAM role "
                               "ARN (arn:aws:iam::ACCOUNT:role/NAME)", arn);
     int sline = lc_config_key_line(x, "kafka.aws_iam.role_session_name");
-    if (sline && !*arn)
-        return lc_config_fail(x, sline, "kafka.aws_iam.role_session_name needs "
-                              "kafka.aws_iam.role_arn");
     if (!session_name_ok(k->aws.role_session_name))
         return lc_config_fail(x, sline, "kafka.aws_iam.role_session_name: '%.80s' is not 2 to "
                               "64 of A-Z a-z 0-9 + = , . @ _ -", k->aws.role_session_name);

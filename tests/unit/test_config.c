@@ -944,8 +944,9 @@ static void test_aws_iam(void **state)
         {"kafka:\n  aws_iam:\n    region: eu-west-1\n    role_arn: logclassify\n",
          "t.yaml:4: kafka.aws_iam.role_arn: 'logclassify' is not an IAM role ARN "
          "(arn:aws:iam::ACCOUNT:role/NAME)"},
-        {"kafka:\n  aws_iam:\n    region: eu-west-1\n    role_session_name: lc\n",
-         "t.yaml:4: kafka.aws_iam.role_session_name needs kafka.aws_iam.role_arn"},
+        {"kafka:\n  aws_iam:\n    region: eu-west-1\n    role_session_name: l\n",
+         "t.yaml:4: kafka.aws_iam.role_session_name: 'l' is not 2 to 64 of A-Z a-z 0-9 + = , "
+         ". @ _ -"},
         {"kafka:\n  aws_iam:\n    region: eu-west-1\n"
          "    role_arn: arn:aws:iam::123456789012:role/x\n    role_session_name: \"a b\"\n",
          "t.yaml:5: kafka.aws_iam.role_session_name: 'a b' is not 2 to 64 of A-Z a-z 0-9 + = "
