@@ -116,14 +116,18 @@ static int force_iam(rd_kafka_conf_t *conf, const lc_kafka_opts_t *o, const lc_k
         return lc_err(errstr, errlen, "kafka.aws_iam: no token refresh callback");
     for (size_t i = 0; i < n; i++) {
         const char *c = iam_conflict(u[i].key, u[i].value);
-        if (c)
-            LC_WARN("config", "kafka property %s ignored: %s (kafka.aws_iam)", u[i].key, c);
+        if (!c)
+            continue;
+        LC_WARN("config", "kafka property %s ignored: %s (kafka.aws_iam)", u[i].key, c);
+        /* a token source of librdkafka's own would take the place of the callback: back to
+         * the defaults (set only when given: a librdkafka built without OIDC, such as
+         * Debian's, does not know sasl.oauthbearer.method at all) */
+        const char *reset = strcmp(u[i].key, "sasl.oauthbearer.method") == 0 ? "default"
+                          : strcmp(u[i].key, "enable.sasl.oauthbearer.unsecure.jwt") == 0
+                              ? "false" : NULL;
+        if (reset && set_prop(conf, u[i].key, reset, 0, NULL, errstr, errlen) != 0)
+            return -1;
     }
-    /* a token source of librdkafka's own would take the place of the callback */
-    if (set_prop(conf, "sasl.oauthbearer.method", "default", 0, NULL, errstr, errlen) ||
-        set_prop(conf, "enable.sasl.oauthbearer.unsecure.jwt", "false", 0, NULL, errstr,
-                 errlen))
-        return -1;
     return lc_msk_iam_conf_set(conf, refresh, errstr, errlen);
 }
 

@@ -128,7 +128,8 @@ static void aws_iam_confs(void **state)
     lc_config_t *c = config("kafka:\n"
                             "  consumer:\n"
                             "    security.protocol: SSL\n"
-                            "    sasl.oauthbearer.method: oidc\n"
+                            "    enable.sasl.oauthbearer.unsecure.jwt: \"true\"\n"
+                            "    sasl.oauthbearer.config: \"principal=x\"\n"
                             "  producer:\n"
                             "    sasl.mechanisms: PLAIN\n"
                             "    ssl.ca.location: /etc/ssl/certs/ca-certificates.crt\n");
@@ -146,7 +147,6 @@ static void aws_iam_confs(void **state)
     for (size_t i = 0; i < 2; i++) {
         assert_prop(both[i], "security.protocol", "sasl_ssl");
         assert_prop(both[i], "sasl.mechanisms", "OAUTHBEARER");
-        assert_prop(both[i], "sasl.oauthbearer.method", "default");
         assert_prop(both[i], "enable.sasl.oauthbearer.unsecure.jwt", "false");
     }
     assert_prop(pc, "ssl.ca.location", "/etc/ssl/certs/ca-certificates.crt");
