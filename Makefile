@@ -158,7 +158,8 @@ unit-san:
 # ThreadSanitizer (build-tsan/): the unit tests that run threads, then the service itself for
 # one short integration run (tests/tsan/run.sh); any report fails. librdkafka is not built
 # with TSan: tests/tsan/suppressions.txt covers its internals, and nothing else.
-TSAN_UNIT ?= test_threads test_mock_faults
+# test_kafka and test_aws_sources: MSK IAM's token refresh on librdkafka's background thread.
+TSAN_UNIT ?= test_threads test_mock_faults test_kafka test_aws_sources
 tsan:
 	$(MAKE) SAN=thread all build-tsan/lc-verify $(TSAN_UNIT:%=build-tsan/tests/%)
 	tests/tsan/run.sh unit $(TSAN_UNIT)
