@@ -83,7 +83,7 @@ const key_def_t lc_config_keys[] = {
         "AWS region of the MSK cluster, e.g. eu-west-1."),
     STR("kafka.aws_iam.profile", kafka.aws.profile, "", 0,
         "Profile in the shared credentials and config files (\"\" = $AWS_PROFILE, else "
-        "default); skips the environment's keys."),
+        "default); naming one skips the environment's keys."),
     STR("kafka.aws_iam.role_arn", kafka.aws.role_arn, "", 0,
         "IAM role to assume (STS AssumeRole) with the credentials found (\"\" = none)."),
     STR("kafka.aws_iam.role_session_name", kafka.aws.role_session_name, "logclassify", 0,
