@@ -119,6 +119,26 @@ produce() {
         || { cat "$T/loggen.err"; fail "loggen failed"; }
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on (the kernel's pick), e.g. for
+# a metrics endpoint or a container's published port.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# add_truth FROM INTO: INTO += FROM, for two of loggen's truth files (counts per label and
+# per reason), when a test produces in more than one go.
+add_truth() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for sec in ('labels', 'reasons'):
+    for k, v in a[sec].items():
+        b[sec][k] = b[sec].get(k, 0) + v
+b['count'] += a['count']
+json.dump(b, open(sys.argv[2], 'w'))
+PY
+}
+
 # start_lc CONFIG [instance]: starts logclassify in the background; sets LC_PID
 LC_LOG_MARK=()   # per instance: the length of its log when it was last started
 start_lc() {

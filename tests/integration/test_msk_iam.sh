@@ -55,15 +55,6 @@ unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
     AWS_WEB_IDENTITY_TOKEN_FILE AWS_ROLE_ARN AWS_EC2_METADATA_SERVICE_ENDPOINT
 export AWS_SHARED_CREDENTIALS_FILE=$T/none AWS_CONFIG_FILE=$T/none AWS_EC2_METADATA_DISABLED=true
 
-free_port() {
-    local p
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        p=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-    fail "no free port for metrics"
-}
-
 # iam_config FILE DELIVERY: write_config, then kafka.brokers = the IAM listener, the test CA
 # and librdkafka's security and broker debug contexts for both clients, kafka.aws_iam,
 # log.level debug; --check-config must accept it and show the section.
