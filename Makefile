@@ -142,13 +142,9 @@ $(BUILD)/lc-verify: tests/tools/verify.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LDLIBS)
 
-# MSK IAM test tools: tokens for the differential test against AWS's Python signer, and a
-# client that produces and consumes through the broker's IAM listener (tests/aws/).
+# MSK IAM test tool: tokens for the differential test against AWS's Python signer
+# (tests/aws/).
 $(BUILD)/lc-msk-token: tests/tools/msk_token.c $(LIB)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
-
-$(BUILD)/lc-msk-iam-client: tests/tools/msk_iam_client.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDFLAGS) $(LDLIBS)
 
@@ -162,7 +158,8 @@ unit-san:
 # ThreadSanitizer (build-tsan/): the unit tests that run threads, then the service itself for
 # one short integration run (tests/tsan/run.sh); any report fails. librdkafka is not built
 # with TSan: tests/tsan/suppressions.txt covers its internals, and nothing else.
-TSAN_UNIT ?= test_threads test_mock_faults
+# test_kafka and test_aws_sources: MSK IAM's token refresh on librdkafka's background thread.
+TSAN_UNIT ?= test_threads test_mock_faults test_kafka test_aws_sources
 tsan:
 	$(MAKE) SAN=thread all build-tsan/lc-verify $(TSAN_UNIT:%=build-tsan/tests/%)
 	tests/tsan/run.sh unit $(TSAN_UNIT)

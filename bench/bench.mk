@@ -10,7 +10,8 @@
 #                       so `make check` runs it (bench/instructions.sh)
 #
 # Knobs (environment): BENCH_RECORDS, BENCH_RUNS, BENCH_USERS, BENCH_USERS_MAX,
-# BENCH_LAT_SECONDS, BENCH_LAT_RATE, BENCH_CLASSIFY_RECORDS, BENCH_OUT; the service
+# BENCH_LAT_SECONDS, BENCH_LAT_RATE, BENCH_CLASSIFY_RECORDS, BENCH_REB_RATE, BENCH_REB_TIMES,
+# BENCH_REB_PROTOCOLS, BENCH_ONLY, BENCH_OUT; the service
 # instance is the one LC_STATE_DIR / LC_KAFKA_PORT / LC_MYSQL_PORT name (scripts/services.sh).
 
 BENCH_TOOLS := passthrough classify_bench users_bench latency benchctl rebalance

@@ -13,22 +13,26 @@
  *
  * For each event, among the arrivals from the event up to the next event (or the end), the
  * longest gap between two consecutive outputs of one input partition (a partition's first
- * gap runs from its last output before the event): `pause_ms`, how long records of that
- * partition stopped flowing, and `resumed_ms`, the time from the event to the end of that
- * gap, when the partition that waited longest flowed again. `steady_gap_ms`, the longest
- * gap of any partition before the first event, is what an ordinary moment looks like at
- * the input rate used. `duplicated` counts output records whose input (partition, offset)
- * came out before.
+ * gap runs from the event, or from its last output when that came later): `pause_ms`, how
+ * long records of that partition stopped flowing, and `resumed_ms`, the time from the event
+ * to the end of that gap, when the partition that waited longest flowed again. A partition
+ * that flowed before the event and not at all between it and the next event has a gap open
+ * until that event (`open`: true; pause_ms is then a lower bound): the harness marks the end
+ * of its input ("end") so that a partition still waiting when the input stops is seen. `steady_gap_ms`,
+ * the longest gap of any partition before the first event, is what an ordinary moment looks
+ * like at the input rate used. `duplicated` counts output records whose input (partition,
+ * offset) came out before.
  *
  * Prints one JSON line:
  *   {"received":..,"duplicated":..,"steady_gap_ms":..,
- *    "events":[{"event":"join","pause_ms":..,"resumed_ms":..,"partition":..},..]}
+ *    "events":[{"event":"join","pause_ms":..,"resumed_ms":..,"partition":..,"open":false},..]}
  * Exit status: 0, 1 when no record arrived, 2 on usage or Kafka errors.
  */
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +113,16 @@ static int assign_from_end(rd_kafka_t *rk, const char *topic)
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts);
     for (int p = 0; p < nparts; p++) {
         int64_t lo, hi;
-        rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
+        rd_kafka_resp_err_t err;
+        /* a topic created a moment ago may not have its leaders yet */
+        for (int tries = 0;; tries++) {
+            err = rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 10000);
+            if (tries == 50 || (err != RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION &&
+                                err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE &&
+                                err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART))
+                break;
+            nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
+        }
         if (err) {
             fprintf(stderr, "rebalance: watermarks of %s [%d]: %s\n", topic, p, rd_kafka_err2str(err));
             return -1;
@@ -158,12 +171,15 @@ static int by_source(const void *a, const void *b)
 
 /* The partition's longest gap that ends in (from, to], a gap starting no earlier than
  * from; its end and length via the pointers (length -1 when no arrival is in the window).
- * a[0..n) are the partition's arrivals in time order. */
-static void longest_gap(const arrival_t *a, size_t n, int64_t from, int64_t to, int64_t *end,
-                        int64_t *len)
+ * closed: `to` is a next event, and a partition that flowed before `from` and has no
+ * arrival in the window has a gap from `from` to `to` (*open set). a[0..n) are the
+ * partition's arrivals in time order. */
+static void longest_gap(const arrival_t *a, size_t n, int64_t from, int64_t to, bool closed,
+                        int64_t *end, int64_t *len, bool *open)
 {
     *end = 0;
     *len = -1;
+    *open = false;
     for (size_t i = 0; i < n; i++) {
         if (a[i].rx_us <= from || a[i].rx_us > to)
             continue;
@@ -172,6 +188,12 @@ static void longest_gap(const arrival_t *a, size_t n, int64_t from, int64_t to, 
             *len = a[i].rx_us - start;
             *end = a[i].rx_us;
         }
+    }
+    /* a partition that was flowing before the event and has not come back by `to` */
+    if (closed && *len < 0 && n > 0 && a[0].rx_us <= from) {
+        *len = to - from;
+        *end = to;
+        *open = true;
     }
 }
 
@@ -195,22 +217,26 @@ static void report(arrival_t *a, size_t n, const event_t *ev, size_t nev, int64_
         int64_t from = ev[e].at_us, to = e + 1 < nev ? ev[e + 1].at_us : end_us;
         int64_t worst_end = from, worst_len = -1;
         int32_t worst = -1;
+        bool worst_open = false;
         for (size_t i = 0; i < n;) {
             size_t j = i;
             while (j < n && a[j].partition == a[i].partition)
                 j++;
             int64_t gap_end, gap_len;
-            longest_gap(a + i, j - i, from, to, &gap_end, &gap_len);
+            bool open;
+            longest_gap(a + i, j - i, from, to, e + 1 < nev, &gap_end, &gap_len, &open);
             if (gap_len > worst_len) {
                 worst_len = gap_len;
                 worst_end = gap_end;
                 worst = a[i].partition;
+                worst_open = open;
             }
             i = j;
         }
-        printf("%s{\"event\":\"%s\",\"pause_ms\":%.1f,\"resumed_ms\":%.1f,\"partition\":%d}",
+        printf("%s{\"event\":\"%s\",\"pause_ms\":%.1f,\"resumed_ms\":%.1f,\"partition\":%d,"
+               "\"open\":%s}",
                e ? "," : "", ev[e].name, (double)(worst_len > 0 ? worst_len : 0) / 1000.0,
-               (double)(worst_end - from) / 1000.0, (int)worst);
+               (double)(worst_end - from) / 1000.0, (int)worst, worst_open ? "true" : "false");
     }
     printf("]}\n");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """bench/report.py WORKDIR OUTDIR - the benchmark table from scripts/bench.sh's raw results.
 
-Reads WORKDIR/{env.json, classify-*.out, throughput.jsonl, latency.jsonl, users.jsonl}
+Reads WORKDIR/{env.json, classify-*.out, throughput.jsonl, latency.jsonl, users.jsonl,
+rebalance.env, rebalance.jsonl}
 (whichever sections ran), prints one Markdown table, and writes OUTDIR/<date>.md and
 OUTDIR/<date>.json (the figures plus every raw run). Each figure is the median of the runs
 with the spread (min-max). Targets are judged PASS/MISS; they never change the exit status.
@@ -28,7 +29,7 @@ def fmt_num(v, unit):
         return f"{v:,.0f}"
     if unit in ("ms", "s", "B/user", "CPU s/M records", "ns/record"):
         return f"{v:,.2f}" if v < 100 else f"{v:,.1f}"
-    if unit == "Ir/record":
+    if unit in ("Ir/record", "records"):
         return f"{v:,.0f}"
     if unit in ("x ceiling", "x passthrough CPU"):
         return f"{v:.3f}"
@@ -210,6 +211,38 @@ def main():
             t.add(f"users {label}: load peak per user", "B/user", [x["peak_per_user"] for x in xs],
                   note="VmHWM delta / accounts")
 
+    # -- rebalance ------------------------------------------------------------------------------
+    reb = load_lines(os.path.join(w, "rebalance.jsonl"))
+    reb_env = None
+    if reb is not None:
+        reb_env = json.load(open(os.path.join(w, "rebalance.env")))
+        raw["rebalance"] = {"settings": reb_env, "runs": reb}
+
+        def event(x, name):
+            return next((e for e in x["result"].get("events", []) if e["event"] == name), None)
+
+        for gp in ("classic", "consumer"):
+            xs = [x for x in reb if x["protocol"] == gp]
+            if not xs:
+                continue
+            ok = [x for x in xs if x["result"].get("received", 0) > 0
+                  and event(x, "join") and event(x, "leave")]
+            if len(ok) != len(xs):
+                broken.append(f"rebalance {gp}")
+            for name, what in (("join", "a second instance joins"), ("leave", "it leaves (SIGTERM)")):
+                still = sum(1 for x in ok if event(x, name).get("open"))
+                note = "longest stop of one input partition's outputs"
+                if still:
+                    note += f"; in {still} run(s) a partition had not flowed again by the next mark: at least"
+                t.add(f"rebalance, {gp}: pause when {what}", "ms",
+                      [event(x, name)["pause_ms"] for x in ok], note=note)
+                t.add(f"  {gp}: that partition flowing again, after the {name}", "ms",
+                      [event(x, name)["resumed_ms"] for x in ok])
+            t.add(f"  {gp}: outputs written twice", "records", [x["result"]["duplicated"] for x in ok],
+                  note="at_least_once, join and leave together")
+            t.add(f"  {gp}: longest gap before the join", "ms", [x["result"]["steady_gap_ms"] for x in ok],
+                  note="what a quiet moment looks like")
+
     # -- output -------------------------------------------------------------------------------
     head = [
         f"# logclassify benchmarks{' (smoke)' if env.get('smoke') else ''} — {env['date']}",
@@ -225,8 +258,23 @@ def main():
         "- classifier: one thread, CPU time (CLOCK_THREAD_CPUTIME_ID); latency: output Kafka timestamp "
         f"(= input CreateTime) to receipt, {env['lat_seconds']} s per run, first {env['lat_warmup']} s "
         f"left out, upstream loggen {env['lat_loggen_args'] or 'with its defaults (linger.ms=5, lz4)'}",
-        "",
     ]
+    if reb_env:
+        hb, ses = reb_env["heartbeat_ms"] / 1000, reb_env["session_ms"] / 1000
+        chb = reb_env.get("classic_heartbeat_ms", reb_env["heartbeat_ms"]) / 1000
+        cses = reb_env.get("classic_session_ms", reb_env["session_ms"]) / 1000
+        if (chb, cses) == (hb, ses):
+            sessions = (f"both protocols with a {hb:g} s heartbeat and a {ses:g} s session (the "
+                        "broker's settings for consumer-protocol groups, given to classic in the "
+                        "client)")
+        else:
+            sessions = (f"classic with a {chb:g} s heartbeat and a {cses:g} s session (client), "
+                        f"consumer with {hb:g} s and {ses:g} s (broker)")
+        head.append(f"- rebalance: {reb_env['rate']:,} records/s, 4 partitions, at_least_once; "
+                    f"seconds before the join / to the leave / after it: {reb_env['times']} (the first "
+                    "two plus a random part of a heartbeat period); "
+                    f"{sessions}; the join is marked when the second instance's process starts")
+    head.append("")
     md = "\n".join(head) + "\n" + t.markdown() + "\n"
     if broken:
         md += "\nBROKEN: " + ", ".join(broken) + "\n"

@@ -15,6 +15,11 @@
 
 #define LC_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* The program's version: `--version`, and the user agent in MSK IAM tokens. */
+#ifndef LC_VERSION
+#define LC_VERSION "0.1.0"
+#endif
+
 /* printf-style write into errstr; safe with errstr == NULL or errlen == 0. Returns -1 so
  * that callers can write `return lc_err(errstr, errlen, "...")`. */
 int lc_err(char *errstr, size_t errlen, const char *fmt, ...)

@@ -49,6 +49,9 @@ void lc_metrics_set_kafka_down(lc_metrics_t *m, bool down);
 bool lc_metrics_kafka_down(const lc_metrics_t *m);
 /* Records behind the end of the assigned input partitions; -1 unknown. */
 void lc_metrics_set_consumer_lag(lc_metrics_t *m, int64_t lag);
+/* MSK IAM (kafka.aws_iam): the MSK IAM tokens made for the clients so far, and the refreshes
+ * that failed. The first call adds the two counters to the exposition. */
+void lc_metrics_set_kafka_tokens(lc_metrics_t *m, uint64_t refreshes, uint64_t failures);
 
 /* The stats line (records/s, counts per label, lag, users and their age) every
  * stats_interval_s, from one thread: _start begins the interval at now_ms, _tick (call it

@@ -4,14 +4,20 @@
  * credentials (lc_aws.h), refreshed by librdkafka's token refresh callback before it
  * expires.
  *
- * Use:
+ * Use (librdkafka calls the token refresh callback with the client's opaque, which belongs to
+ * the application: the callback finds its lc_msk_iam_t from there, so no table of handles
+ * is kept):
  *     lc_msk_iam_t *iam = lc_msk_iam_new(&aws_options, NULL, errstr, sizeof(errstr));
- *     lc_msk_iam_conf_set(conf, iam, errstr, sizeof(errstr));    // before rd_kafka_new
+ *     rd_kafka_conf_set_opaque(conf, app);                       // app leads to iam
+ *     lc_msk_iam_conf_set(conf, app_refresh_cb, errstr, sizeof(errstr));
  *     rk = rd_kafka_new(type, conf, ...);
  *     lc_msk_iam_enable_background(rk, errstr, sizeof(errstr));  // refresh off the poll loop
  *     ...
  *     rd_kafka_destroy(rk);
  *     lc_msk_iam_free(iam);                                      // after every client
+ * where app_refresh_cb(rk, config, opaque) calls lc_msk_iam_refresh(<iam of opaque>, rk,
+ * lc_wall_ms()). A client whose opaque is the lc_msk_iam_t itself passes
+ * lc_msk_iam_opaque_refresh_cb.
  *
  * Neither the token nor any credential is ever logged or put in an error string.
  */
@@ -23,7 +29,7 @@
 #include "lc_aws.h"
 
 #define LC_MSK_IAM_TOKEN_EXPIRES_S 900      /* X-Amz-Expires of the signed request */
-#define LC_MSK_IAM_USER_AGENT "logclassify-msk-iam/1"
+#define LC_MSK_IAM_USER_AGENT "logclassify/" LC_VERSION
 
 /*
  * MSK's token for `region` at now_ms (wall clock): the presigned URL
@@ -50,14 +56,26 @@ lc_msk_iam_t *lc_msk_iam_new(const lc_aws_options_t *opt, const char *user_agent
                              char *errstr, size_t errlen);
 void lc_msk_iam_free(lc_msk_iam_t *iam);
 
+/* librdkafka's OAUTHBEARER token refresh callback (rd_kafka_conf_set_oauthbearer_token_refresh_cb):
+ * opaque is the client's (rd_kafka_conf_set_opaque). */
+typedef void lc_msk_iam_refresh_cb_t(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque);
+
 /*
  * Switches a client configuration to MSK IAM: security.protocol=SASL_SSL,
- * sasl.mechanism=OAUTHBEARER, the token refresh callback on its own SASL queue, and
- * sasl.oauthbearer.config naming `iam` (the callback finds it there: the conf's opaque stays
- * the caller's). -1 with errstr when librdkafka refuses a property. The client made from
- * `conf` must then get lc_msk_iam_enable_background: nothing else serves that queue.
+ * sasl.mechanism=OAUTHBEARER, and refresh_cb as the token refresh callback, on a SASL queue
+ * of its own. refresh_cb finds the client's lc_msk_iam_t from its opaque and calls
+ * lc_msk_iam_refresh. -1 with errstr when librdkafka refuses a property. The client made
+ * from `conf` must then get lc_msk_iam_enable_background: nothing else serves that queue.
  */
-int lc_msk_iam_conf_set(rd_kafka_conf_t *conf, lc_msk_iam_t *iam, char *errstr, size_t errlen);
+int lc_msk_iam_conf_set(rd_kafka_conf_t *conf, lc_msk_iam_refresh_cb_t *refresh_cb,
+                        char *errstr, size_t errlen);
+
+/* The refresh callback for a client whose opaque is its lc_msk_iam_t (test tools). */
+void lc_msk_iam_opaque_refresh_cb(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque);
+
+/* True when `region` looks like an AWS region name ("eu-west-1": lower-case letters, digits
+ * and '-', at most 64 characters): what lc_msk_iam_new and lc_msk_iam_token accept. */
+bool lc_msk_iam_region_ok(const char *region);
 
 /*
  * Required after rd_kafka_new for a client configured by lc_msk_iam_conf_set: serves the

@@ -18,6 +18,10 @@
 #               (bench/latency.c), default configuration
 #   users       load time and memory per user for BENCH_USERS users from MariaDB
 #               (bench/users_bench.c)
+#   rebalance   for each consumer group protocol (classic, consumer): one instance on a
+#               steady input (loggen -r), a second one joins, later leaves (SIGTERM);
+#               bench/rebalance times the longest stop of any input partition's outputs after
+#               each event and counts outputs written twice (at_least_once)
 # Targets are printed as PASS/MISS; they never fail the run. The exit status is non-zero
 # only when the harness itself breaks (a tool fails, a run times out, output is missing).
 #
@@ -33,7 +37,14 @@
 #   BENCH_LAT_LOGGEN_ARGS=             extra loggen arguments for the upstream producer
 #                                      (default: none, loggen's own linger.ms=5 and lz4)
 #   BENCH_USERS="1000000 10000000" [100000]  users table sizes; BENCH_USERS_MAX caps them
-#   BENCH_ONLY=classify,throughput,latency,users   sections to run
+#   BENCH_REB_RATE=4000 [2000]         rebalance: offered rate, records/s
+#   BENCH_REB_TIMES="5 10 8" [1 2 2]   rebalance: seconds before the join, from the join to
+#                                      the leave, and after the leave
+#   BENCH_REB_PROTOCOLS="classic consumer"   rebalance: the group protocols measured
+#   BENCH_REB_CLASSIC_SESSION=broker   rebalance: classic's session.timeout.ms and
+#                                      heartbeat.interval.ms: the broker's for consumer-protocol
+#                                      groups (broker), or librdkafka's defaults (default)
+#   BENCH_ONLY=classify,throughput,latency,users,rebalance   sections to run
 #   BENCH_OUT=bench/results            where the .md/.json go
 #   BENCH_KEEP=1                       keep the work directory and the topics
 # The service instance is the one scripts/services.sh addresses (LC_STATE_DIR,
@@ -67,6 +78,9 @@ if [ "$SMOKE" = 1 ]; then
     CLASSIFY_MIN_TIME=0.2
     CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-0}
     CG_RECORDS=2000
+    REB_RATE=${BENCH_REB_RATE:-2000}
+    REB_TIMES=${BENCH_REB_TIMES:-1 2 2}
+    REB_DRAIN=1
 else
     RECORDS=${BENCH_RECORDS:-2000000}
     RUNS=${BENCH_RUNS:-3}
@@ -77,9 +91,15 @@ else
     CLASSIFY_MIN_TIME=1
     CLASSIFY_BIG_USERS=${BENCH_CLASSIFY_BIG_USERS:-10000000}
     CG_RECORDS=20000
+    REB_RATE=${BENCH_REB_RATE:-4000}
+    REB_TIMES=${BENCH_REB_TIMES:-5 10 8}
+    REB_DRAIN=2
 fi
 LAT_LOGGEN_ARGS=${BENCH_LAT_LOGGEN_ARGS:-}
-ONLY=${BENCH_ONLY:-classify,throughput,latency,users}
+REB_PROTOCOLS=${BENCH_REB_PROTOCOLS:-classic consumer}
+REB_CLASSIC_SESSION=${BENCH_REB_CLASSIC_SESSION:-broker}
+case "$REB_CLASSIC_SESSION" in broker | default) ;; *) echo "bench.sh: BENCH_REB_CLASSIC_SESSION: broker or default" >&2; exit 2 ;; esac
+ONLY=${BENCH_ONLY:-classify,throughput,latency,users,rebalance}
 OUT=${BENCH_OUT:-$ROOT/bench/results}
 BROKERS=127.0.0.1:${LC_KAFKA_PORT:-9092}
 MYSQL_PORT=${LC_MYSQL_PORT:-13306}
@@ -89,7 +109,7 @@ LOAD_USERS=10000            # loggen's default --users: the table the default mi
 LC=$BUILD/logclassify
 LOGGEN=$BUILD/loggen
 BT=$BUILD/bench
-for b in "$LC" "$LOGGEN" "$BT/passthrough" "$BT/classify_bench" "$BT/users_bench" "$BT/latency" "$BT/benchctl"; do
+for b in "$LC" "$LOGGEN" "$BT/passthrough" "$BT/classify_bench" "$BT/users_bench" "$BT/latency" "$BT/benchctl" "$BT/rebalance"; do
     [ -x "$b" ] || { echo "bench.sh: $b is missing (make bench-tools BUILD=...)" >&2; exit 2; }
 done
 
@@ -132,9 +152,10 @@ topic_delete() {
     TOPICS=("${keep[@]+"${keep[@]}"}")
 }
 
-# write_cfg FILE DELIVERY INPUT OUTPUT GROUP: conf/app.yaml's values (every key left out
-# keeps its default, and conf/app.yaml shows the defaults), pointed at this run's topics,
-# group and users table; the metrics endpoint off (its port may be taken by a service).
+# write_cfg FILE DELIVERY INPUT OUTPUT GROUP [KAFKA-LINES]: conf/app.yaml's values (every
+# key left out keeps its default, and conf/app.yaml shows the defaults), pointed at this
+# run's topics, group and users table; the metrics endpoint off (its port may be taken by a
+# service). KAFKA-LINES: more lines of the kafka: section, indented.
 write_cfg() {
     cat >"$1" <<YAML
 kafka:
@@ -143,6 +164,7 @@ kafka:
   input_topic: "$3"
   output_topic: "$4"
   transactional_id: "lcbench-$5"
+${6:-}
 delivery: $2
 mysql:
   host: 127.0.0.1
@@ -226,7 +248,7 @@ setup_load_users() {
             -e 's/^INSERT INTO users /INSERT INTO lcbench_users /' "$W/users.sql"
     } | mysql_admin dim_users
 }
-if want throughput || want latency || want users; then
+if want throughput || want latency || want users || want rebalance; then
     say "users table lcbench_users ($LOAD_USERS accounts, as loggen generates them)"
     setup_load_users
 fi
@@ -371,6 +393,115 @@ if want latency; then
             "$(loadavg)" "$(tail -1 "$W/lat-$run.json")" >>"$W/latency.jsonl"
         topic_delete "$in"
         topic_delete "$out"
+    done
+fi
+
+# ---- rebalance ------------------------------------------------------------------------------
+# Per group protocol and run: fresh topics and group; bench/rebalance assigned to the output
+# topic; instance A alone until it owns every partition; loggen at REB_RATE; after the
+# first of REB_TIMES instance B is started ("join"), after the second it gets SIGTERM
+# ("leave"), the third lets A take everything back; the first two get a random part of a
+# heartbeat period added. The marks are wall-clock µs, as
+# bench/rebalance stamps arrivals. Both protocols run with one heartbeat interval and session
+# timeout: the broker's for consumer-protocol groups (scripts/kafka.sh), given to classic
+# through session.timeout.ms and heartbeat.interval.ms, so the protocols are compared, not
+# their defaults (librdkafka's 3 s heartbeat for classic, Kafka's 5 s for consumer);
+# BENCH_REB_CLASSIC_SESSION=default leaves classic at librdkafka's.
+wait_log() {   # wait_log FILE PATTERN SECONDS PID
+    local i
+    for i in $(seq 1 $(($3 * 10))); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$4" 2>/dev/null || { tail -20 "$1" >&2; die "process $4 exited waiting for '$2' in $1"; }
+        sleep 0.1
+    done
+    tail -20 "$1" >&2
+    die "no '$2' in $1 after $3 s"
+}
+stop_wait() {   # stop_wait PID NAME: SIGTERM, wait, require exit 0
+    local rc=0
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" || rc=$?
+    forget_pid "$1"
+    [ "$rc" -eq 0 ] || die "$2 exited $rc on SIGTERM"
+}
+now_us() { date +%s%6N; }
+jitter() {   # jitter SECONDS PERIOD_MS: SECONDS plus a random part of the period, as s.mmm
+    local ms=$(($1 * 1000 + (RANDOM * 32768 + RANDOM) % $2))
+    printf '%d.%03d\n' $((ms / 1000)) $((ms % 1000))
+}
+if want rebalance; then
+    read -r REB_WARM REB_HOLD REB_TAIL <<<"$REB_TIMES"
+    props="${LC_STATE_DIR:-/tmp/logclassify-services}/kafka/server.properties"
+    reb_session=$(sed -n 's/^group.consumer.session.timeout.ms=//p' "$props" 2>/dev/null)
+    reb_heartbeat=$(sed -n 's/^group.consumer.heartbeat.interval.ms=//p' "$props" 2>/dev/null)
+    reb_session=${reb_session:-45000} reb_heartbeat=${reb_heartbeat:-5000}
+    classic_session=$reb_session classic_heartbeat=$reb_heartbeat
+    [ "$REB_CLASSIC_SESSION" = default ] && classic_session=45000 classic_heartbeat=3000
+    rdk=$("$LC" --version | sed -n 's/.*(librdkafka \([0-9.]*\)).*/\1/p')
+    protocols=()
+    for gp in $REB_PROTOCOLS; do
+        if [ "$gp" = consumer ] && [ "$(printf '%s\n' 2.12.0 "$rdk" | sort -V | head -n 1)" != 2.12.0 ]; then
+            say "rebalance: consumer protocol skipped (librdkafka $rdk; it needs 2.12+)"
+            continue
+        fi
+        protocols+=("$gp")
+    done
+    printf '{"session_ms":%d,"heartbeat_ms":%d,"classic_session_ms":%d,"classic_heartbeat_ms":%d,"rate":%d,"times":"%s"}\n' \
+        "$reb_session" "$reb_heartbeat" "$classic_session" "$classic_heartbeat" "$REB_RATE" "$REB_TIMES" >"$W/rebalance.env"
+    : >"$W/rebalance.jsonl"
+    for run in $(seq 1 "$RUNS"); do
+        for gp in "${protocols[@]}"; do
+            tag=reb-$gp-$run
+            in="lcbench-$RID-$tag-in" out="lcbench-$RID-$tag-out" group="lcbench-$RID-$tag"
+            topic_create "$in" "$PARTITIONS"
+            topic_create "$out" "$PARTITIONS"
+            extra="  group_protocol: $gp"
+            [ "$gp" = classic ] && [ "$REB_CLASSIC_SESSION" = broker ] &&
+                extra+=$'\n'"  consumer:"$'\n'"    session.timeout.ms: \"$reb_session\""$'\n'"    heartbeat.interval.ms: \"$reb_heartbeat\""
+            write_cfg "$W/$tag.yaml" at_least_once "$in" "$out" "$group" "$extra"
+            : >"$W/$tag.marks"
+            say "rebalance run $run/$RUNS: $gp, $REB_RATE records/s, join after ${REB_WARM}s, leave ${REB_HOLD}s later (load $(loadavg))"
+            "$BT/rebalance" -b "$BROKERS" -t "$out" --marks "$W/$tag.marks" --seconds 600 \
+                >"$W/$tag.json" 2>"$W/$tag.err" &
+            tool=$!
+            BG_PIDS+=("$tool")
+            wait_log "$W/$tag.json" '^ready' 30 "$tool"
+            "$LC" -c "$W/$tag.yaml" >"$W/$tag-a.log" 2>&1 &
+            a=$!
+            BG_PIDS+=("$a")
+            wait_log "$W/$tag-a.log" 'assigned [1-9]' 60 "$a"
+            # Members hear of a rebalance at their next heartbeat: each event comes at a random
+            # moment of the heartbeat period, or fixed times would measure one phase only.
+            hb=$reb_heartbeat
+            [ "$gp" = classic ] && hb=$classic_heartbeat
+            warm=$(jitter "$REB_WARM" "$hb") hold=$(jitter "$REB_HOLD" "$hb")
+            secs=$(awk -v a="$warm" -v b="$hold" -v c="$REB_TAIL" 'BEGIN { printf "%d", a + b + c + 1 }')
+            "$LOGGEN" -b "$BROKERS" -t "$in" -n $((REB_RATE * secs)) \
+                -r "$REB_RATE" --seed "$run" --users "$LOAD_USERS" >/dev/null 2>"$W/$tag-loggen.err" &
+            gen=$!
+            BG_PIDS+=("$gen")
+            sleep "$warm"
+            echo "join $(now_us)" >>"$W/$tag.marks"
+            "$LC" -c "$W/$tag.yaml" >"$W/$tag-b.log" 2>&1 &
+            b=$!
+            BG_PIDS+=("$b")
+            sleep "$hold"
+            grep -q 'assigned [1-9]' "$W/$tag-b.log" || say "rebalance: instance B got no partition in ${hold}s"
+            echo "leave $(now_us)" >>"$W/$tag.marks"
+            stop_wait "$b" "instance B"
+            rc=0
+            wait "$gen" || rc=$?
+            forget_pid "$gen"
+            [ "$rc" -eq 0 ] || { tail -5 "$W/$tag-loggen.err" >&2; die "loggen failed"; }
+            echo "end $(now_us)" >>"$W/$tag.marks"   # a partition still waiting shows as open
+            sleep "$REB_DRAIN"   # the last records through A
+            stop_wait "$a" "instance A"
+            stop_wait "$tool" "bench/rebalance"
+            printf '{"protocol":"%s","run":%d,"warm_s":%s,"hold_s":%s,"loadavg":"%s","result":%s}\n' \
+                "$gp" "$run" "$warm" "$hold" "$(loadavg)" "$(tail -n 1 "$W/$tag.json")" >>"$W/rebalance.jsonl"
+            topic_delete "$in"
+            topic_delete "$out"
+        done
     done
 fi
 

@@ -35,6 +35,12 @@ SCRAM_MECHANISM=SCRAM-SHA-512
 SCRAM_USER=logclassify
 SCRAM_PASSWORD="${LC_KAFKA_SCRAM_PASSWORD:-logclassify-secret}"
 TLS_DIR="$LC_STATE_DIR/tls"
+# Consumer groups of the consumer protocol (KIP-848) have their session timeout and heartbeat
+# interval set by the broker (Kafka: 45 s and 5 s). A killed member's partitions move after
+# 6 s here, as the tests' classic groups do with session.timeout.ms=6000 and
+# heartbeat.interval.ms=1000 in the client.
+GROUP_SESSION_MS="${LC_KAFKA_GROUP_SESSION_MS:-6000}"
+GROUP_HEARTBEAT_MS="${LC_KAFKA_GROUP_HEARTBEAT_MS:-1000}"
 KAFKA_HEAP="${LC_KAFKA_HEAP:--Xms256m -Xmx1g}"
 KAFKA_GC="${LC_KAFKA_GC:--XX:+UseG1GC -XX:MaxGCPauseMillis=20}"
 LIBS="$LC_CACHE/kafka-$KAFKA_VERSION/libs"
@@ -87,7 +93,9 @@ Environment: LC_KAFKA_PORT ($KAFKA_PORT), LC_KAFKA_CONTROLLER_PORT ($CONTROLLER_
   LC_KAFKA_SASL_PORT ($SASL_PORT), LC_KAFKA_MTLS_PORT ($MTLS_PORT), LC_KAFKA_SCRAM_PASSWORD,
   LC_KAFKA_IAM ($IAM_ON), LC_KAFKA_IAM_PORT ($IAM_PORT), LC_KAFKA_IAM_REGION ($IAM_REGION),
   LC_KAFKA_VERSION ($KAFKA_VERSION), LC_STATE_DIR ($LC_STATE_DIR), LC_CACHE ($LC_CACHE),
-  LC_KAFKA_HEAP ($KAFKA_HEAP), LC_KAFKA_GC ($KAFKA_GC)
+  LC_KAFKA_HEAP ($KAFKA_HEAP), LC_KAFKA_GC ($KAFKA_GC),
+  LC_KAFKA_GROUP_SESSION_MS ($GROUP_SESSION_MS), LC_KAFKA_GROUP_HEARTBEAT_MS
+  ($GROUP_HEARTBEAT_MS): session timeout and heartbeat interval of consumer-protocol groups
 State: $KDIR (log: $LOG)
 EOF
 }
@@ -213,6 +221,14 @@ transaction.state.log.num.partitions=4
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# consumer-protocol groups (KIP-848): the broker owns their session timeout and heartbeat
+# interval (Kafka's defaults 45 s and 5 s, minimums 45 s and 5 s); a killed member's
+# partitions move after LC_KAFKA_GROUP_SESSION_MS. A group may raise them again
+# (kafka-configs --entity-type groups: consumer.session.timeout.ms, ...).
+group.consumer.session.timeout.ms=$GROUP_SESSION_MS
+group.consumer.min.session.timeout.ms=$GROUP_SESSION_MS
+group.consumer.heartbeat.interval.ms=$GROUP_HEARTBEAT_MS
+group.consumer.min.heartbeat.interval.ms=$GROUP_HEARTBEAT_MS
 # re-register quickly after a kill -9 (default session timeout is 9 s)
 broker.session.timeout.ms=5000
 broker.heartbeat.interval.ms=1000

@@ -4,6 +4,7 @@
 #include "lc_aws.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +19,8 @@ struct lc_aws_provider {
     lc_aws_credentials_t creds;     /* what callers get (the role's, with a role) */
     bool have_source;
     lc_aws_credentials_t source;    /* the chain's, with a role */
-    unsigned fetches;
+    atomic_uint fetches;            /* read without the lock, which a renewal holds for
+                                     * the length of its HTTP calls */
 };
 
 static const char *keep(lc_aws_provider_t *p, int i, const char *s)
@@ -92,7 +94,7 @@ static int fetch(lc_aws_provider_t *p, int64_t now_ms, char *errstr, size_t errl
         log_fetch(&got, now_ms);
         p->creds = got;
         p->have = true;
-        p->fetches++;
+        atomic_fetch_add(&p->fetches, 1);
     }
     lc_aws_credentials_wipe(&got);
     return rc;
@@ -124,10 +126,7 @@ int lc_aws_provider_get(lc_aws_provider_t *p, int64_t now_ms, lc_aws_credentials
 
 unsigned lc_aws_provider_fetches(lc_aws_provider_t *p)
 {
-    pthread_mutex_lock(&p->lock);
-    unsigned n = p->fetches;
-    pthread_mutex_unlock(&p->lock);
-    return n;
+    return atomic_load(&p->fetches);
 }
 
 void lc_aws_provider_free(lc_aws_provider_t *p)

@@ -33,6 +33,7 @@ _Static_assert(sizeof(lc_delivery_t) == sizeof(int), "lc_delivery_t must be int-
 _Static_assert(sizeof(lc_status_t) == sizeof(int), "lc_status_t must be int-sized");
 _Static_assert(sizeof(lc_mysql_ssl_mode_t) == sizeof(int), "lc_mysql_ssl_mode_t must be int-sized");
 _Static_assert(sizeof(lc_log_level_t) == sizeof(int), "lc_log_level_t must be int-sized");
+_Static_assert(sizeof(lc_group_protocol_t) == sizeof(int), "lc_group_protocol_t must be int-sized");
 
 /* ------------------------------------------------------------------------------------ */
 /* The table of keys                                                                      */
@@ -55,6 +56,7 @@ static const int unknown_values[] = {LC_STATUS_SUSPICIOUS, LC_STATUS_GOOD, LC_ST
     {.name = n, .kind = K_ENUM, .def = d, .choices = ch, .values = vals, .off = OFF(f), .desc = ds}
 #define PROPS(n, f, cnt, ds) \
     {.name = n, .kind = K_PROPS, .off = OFF(f), .count_off = OFF(cnt), .desc = ds}
+#define SECTION(n, f, ds) {.name = n, .kind = K_SECTION, .off = OFF(f), .desc = ds}
 
 /* Keys of one section stay together: the dump opens each section once. */
 const key_def_t lc_config_keys[] = {
@@ -70,10 +72,26 @@ const key_def_t lc_config_keys[] = {
         "Transactional id for delivery exactly_once; unique per instance."),
     INT("kafka.startup_timeout_s", kafka.startup_timeout_s, "30", 1, 3600,
         "Seconds to wait for the brokers at start before exiting with status 3."),
+    ENUM("kafka.group_protocol", kafka.group_protocol, "classic", lc_group_protocol_names, NULL,
+         "How the group shares the partitions: classic (the members assign, cooperative-sticky) "
+         "or consumer (KIP-848: the broker assigns; Kafka 4.0+ brokers)."),
     PROPS("kafka.consumer", kafka.consumer_props, kafka.n_consumer_props,
           "librdkafka consumer properties, passed through unchanged (TLS, SASL, tuning)."),
     PROPS("kafka.producer", kafka.producer_props, kafka.n_producer_props,
           "librdkafka producer properties, passed through unchanged (TLS, SASL, tuning)."),
+    SECTION("kafka.aws_iam", kafka.aws_iam,
+            "Amazon MSK IAM access control: when present, both clients log in with SASL_SSL "
+            "and OAUTHBEARER, with AWS-signed tokens from the standard credential sources "
+            "(CONTRACT section 7)."),
+    STR("kafka.aws_iam.region", kafka.aws.region, "", F_REQUIRED,
+        "AWS region of the MSK cluster, e.g. eu-west-1."),
+    STR("kafka.aws_iam.profile", kafka.aws.profile, "", 0,
+        "Profile in the shared credentials and config files (\"\" = $AWS_PROFILE, else "
+        "default); naming one skips the environment's keys."),
+    STR("kafka.aws_iam.role_arn", kafka.aws.role_arn, "", 0,
+        "IAM role to assume (STS AssumeRole) with the credentials found (\"\" = none)."),
+    STR("kafka.aws_iam.role_session_name", kafka.aws.role_session_name, "logclassify", 0,
+        "Session name of the assumed role, with role_arn (2 to 64 of A-Z a-z 0-9 + = , . @ _ -)."),
     ENUM("delivery", pipeline.delivery, "at_least_once", lc_delivery_names, NULL,
          "at_least_once: commit after the outputs are acknowledged; exactly_once: one "
          "Kafka transaction per batch."),
@@ -417,8 +435,28 @@ static void derive_options(lc_config_t *c)
     c->kafka.max_record_bytes = c->classify.max_record_bytes;
 }
 
+/* A section is there when the file opened it or set a key below it in dotted form. */
+static void mark_sections(ctx_t *x)
+{
+    for (size_t i = 0; i < lc_config_nkeys; i++) {
+        const key_def_t *k = &lc_config_keys[i];
+        size_t n = strlen(k->name);
+        if (k->kind != K_SECTION || x->set_line[i])
+            continue;
+        for (size_t j = i + 1; j < lc_config_nkeys; j++) {
+            const char *name = lc_config_keys[j].name;
+            if (strncmp(name, k->name, n) != 0 || name[n] != '.')
+                break;   /* the keys below a section follow its row */
+            if (x->set_line[j] && (!x->set_line[i] || x->set_line[j] < x->set_line[i]))
+                x->set_line[i] = x->set_line[j];
+        }
+        *(bool *)field_ptr(x->c, k->off) = x->set_line[i] != 0;
+    }
+}
+
 static int finish(ctx_t *x)
 {
+    mark_sections(x);
     if (lc_config_rules_check(x) < 0)
         return -1;
     if (!lc_config_key_line(x, "schema"))

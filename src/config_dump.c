@@ -118,8 +118,21 @@ static void dump_value(FILE *out, const lc_config_t *c, const key_def_t *k, int 
         for (size_t i = 0; i < c->nfields; i++)
             dump_field(out, &c->fields[i]);
         return;
+    case K_SECTION:   /* lc_config_dump writes sections */
+        break;
     }
     fputc('\n', out);
+}
+
+/* The index after the keys below section k (at index i). */
+static size_t skip_section(size_t i)
+{
+    const char *name = lc_config_keys[i].name;
+    size_t n = strlen(name), j = i + 1;
+    while (j < lc_config_nkeys && strncmp(lc_config_keys[j].name, name, n) == 0 &&
+           lc_config_keys[j].name[n] == '.')
+        j++;
+    return j;
 }
 
 /* Prints the section headers of `cur` that `prev` has not opened; returns the depth. */
@@ -157,6 +170,16 @@ void lc_config_dump(const lc_config_t *c, FILE *out)
         int depth = open_sections(out, prev, k->name);
         const char *leaf = strrchr(k->name, '.');
         leaf = leaf ? leaf + 1 : k->name;
+        if (k->kind == K_SECTION) {
+            /* a section that is there opens with its first key; one that is not is a
+             * comment (an empty mapping would turn it on) */
+            if (!*(const bool *)cfield_ptr(c, k->off)) {
+                fprintf(out, "%*s# %s: not set\n", 2 * depth, "", leaf);
+                prev = k->name;
+                i = skip_section(i) - 1;
+            }
+            continue;
+        }
         prev = k->name;
         if ((k->flags & F_SECRET) && *c->password_file) {
             fprintf(out, "%*s# %s: read from mysql.password_file\n", 2 * depth, "", leaf);
@@ -187,12 +210,15 @@ static void type_text(const key_def_t *k, char *buf, size_t n)
         break;
     case K_PROPS: snprintf(buf, n, "map of strings"); break;
     case K_SCHEMA: snprintf(buf, n, "list of fields"); break;
+    case K_SECTION: snprintf(buf, n, "section"); break;
     }
 }
 
 static void default_text(const key_def_t *k, char *buf, size_t n)
 {
-    if (k->kind == K_PROPS)
+    if (k->kind == K_SECTION)
+        snprintf(buf, n, "absent");
+    else if (k->kind == K_PROPS)
         snprintf(buf, n, "{}");
     else if (k->kind == K_SCHEMA)
         snprintf(buf, n, "CONTRACT section 3");
@@ -243,7 +269,9 @@ void lc_config_describe(FILE *out, bool markdown)
     for (size_t i = 0; i < lc_config_nkeys; i++) {
         type_text(&lc_config_keys[i], type, sizeof(type));
         default_text(&lc_config_keys[i], def, sizeof(def));
-        describe_row(out, markdown, lc_config_keys[i].name, type, def, lc_config_keys[i].desc);
+        bool required = lc_config_keys[i].flags & F_REQUIRED;
+        describe_row(out, markdown, lc_config_keys[i].name, type, required ? NULL : def,
+                     lc_config_keys[i].desc);
     }
     for (size_t i = 0; i < CFG_NATTRS; i++) {
         char name[64];

@@ -25,6 +25,8 @@ typedef enum key_kind {
     K_ENUM,     /* one of choices, stored as an int enum: values[i], or i without values */
     K_PROPS,    /* const lc_kafka_prop_t * + size_t count: librdkafka properties */
     K_SCHEMA,   /* lc_field_def_t * + size_t count */
+    K_SECTION,  /* bool: true when the section (a mapping of the keys below it) or any key
+                 * below it is in the file; the keys below it follow its row */
 } key_kind_t;
 
 enum key_flags {
@@ -32,6 +34,7 @@ enum key_flags {
     F_NONEMPTY = 1u << 1,   /* "" is refused */
     F_IDENT = 1u << 2,      /* [A-Za-z0-9_]+, at most 64 characters (SQL identifiers) */
     F_HOSTPORT = 1u << 3,   /* "" or host:port */
+    F_REQUIRED = 1u << 4,   /* must be set when its section is there (a rule checks it) */
 };
 
 typedef struct key_def {
@@ -80,7 +83,8 @@ static inline const char *text_of(const yaml_node_t *n)
 /* Writes "FILE:LINE: message" (or "FILE: message" when line is 0) and returns -1. */
 int lc_config_fail(ctx_t *x, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The line that set the key `name`; 0 when it has its default. */
+/* The line that set the key `name`; 0 when it has its default. For a section, the line
+ * that opened it (or of its first key given in dotted form). */
 int lc_config_key_line(const ctx_t *x, const char *name);
 
 /* Joins a NULL-terminated list with ", ". */

@@ -79,6 +79,35 @@ static int ssl_ca_for_verify_ca(ctx_t *x)
                           "mysql.ssl_mode verify_ca needs mysql.ssl_ca");
 }
 
+/* kafka.group_protocol: the client can use it, and no consumer pass-through property
+ * belongs to the other protocol (with consumer, the broker owns the session timeout, the
+ * heartbeat interval and the assignment; the protocol itself is chosen by the key). */
+static int group_protocol(ctx_t *x)
+{
+    const lc_kafka_opts_t *k = &x->c->kafka;
+    const char *gp = lc_group_protocol_names[k->group_protocol];
+    char why[256];
+    if (lc_kafka_group_protocol_supported(k->group_protocol, why, sizeof(why)) < 0)
+        return lc_config_fail(x, lc_config_key_line(x, "kafka.group_protocol"),
+                              "kafka.group_protocol %s: %s", gp, why);
+    for (size_t i = 0; i < k->n_consumer_props; i++) {
+        const lc_kafka_prop_t *p = &k->consumer_props[i];
+        const char *no = lc_kafka_prop_refused(k->group_protocol, p->key);
+        if (!no)
+            continue;
+        if (strcmp(p->key, "group.protocol") == 0)
+            return lc_config_fail(x, p->line, "kafka.consumer.%s: not a pass-through property: "
+                                  "%s", p->key, no);
+        int gl = lc_config_key_line(x, "kafka.group_protocol");
+        char where[32] = "";
+        if (gl > 0)
+            snprintf(where, sizeof(where), " (line %d)", gl);
+        return lc_config_fail(x, p->line, "kafka.consumer.%s: not used with kafka.group_protocol "
+                              "%s%s: %s", p->key, gp, where, no);
+    }
+    return 0;
+}
+
 /* librdkafka accepts every pass-through property (name and value), as the clients will
  * set them. */
 static int kafka_properties(ctx_t *x)
@@ -99,12 +128,64 @@ static int kafka_properties(ctx_t *x)
     return 0;
 }
 
+/* STS's rule for a role session name: 2 to 64 of [A-Za-z0-9+=,.@_-]. */
+static bool session_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 2 && n <= 64 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@_-") == n;
+}
+
+/* kafka.aws_iam: a region like MSK's; a role ARN that looks like one; a session name STS
+ * accepts (used only with a role); no pass-through property that says otherwise about the
+ * login (CONTRACT §7: such a file is refused rather than half-applied). */
+static int kafka_aws_iam(ctx_t *x)
+{
+    const lc_kafka_opts_t *k = &x->c->kafka;
+    if (!k->aws_iam)
+        return 0;
+    int section = lc_config_key_line(x, "kafka.aws_iam");
+    int rline = lc_config_key_line(x, "kafka.aws_iam.region");
+    if (!*k->aws.region)
+        return lc_config_fail(x, rline ? rline : section, "kafka.aws_iam.region is required "
+                              "with kafka.aws_iam: the MSK cluster's AWS region, e.g. eu-west-1");
+    if (!lc_msk_iam_region_ok(k->aws.region))
+        return lc_config_fail(x, rline, "kafka.aws_iam.region: '%.64s' is not an AWS region "
+                              "name like eu-west-1", k->aws.region);
+    int aline = lc_config_key_line(x, "kafka.aws_iam.role_arn");
+    const char *arn = k->aws.role_arn;
+    if (*arn && (strncmp(arn, "arn:", 4) != 0 || !strstr(arn, ":role/") || strlen(arn) > 2048))
+        return lc_config_fail(x, aline, "kafka.aws_iam.role_arn: '%.128s' is not an IAM role "
+                              "ARN (arn:aws:iam::ACCOUNT:role/NAME)", arn);
+    int sline = lc_config_key_line(x, "kafka.aws_iam.role_session_name");
+    if (!session_name_ok(k->aws.role_session_name))
+        return lc_config_fail(x, sline, "kafka.aws_iam.role_session_name: '%.80s' is not 2 to "
+                              "64 of A-Z a-z 0-9 + = , . @ _ -", k->aws.role_session_name);
+    const struct {
+        const char *name;
+        const lc_kafka_prop_t *props;
+        size_t n;
+    } lists[] = {{"kafka.consumer", k->consumer_props, k->n_consumer_props},
+                 {"kafka.producer", k->producer_props, k->n_producer_props}};
+    for (size_t l = 0; l < LC_ARRAY_SIZE(lists); l++) {
+        size_t bad;
+        char why[256];
+        if (lc_kafka_iam_conflict(lists[l].props, lists[l].n, &bad, why, sizeof(why)) < 0)
+            return lc_config_fail(x, lists[l].props[bad].line, "%s.%s contradicts "
+                                  "kafka.aws_iam (line %d): %s; remove it", lists[l].name,
+                                  lists[l].props[bad].key, section, why);
+    }
+    return 0;
+}
+
 static int (*const rules[])(ctx_t *x) = {
     output_fields_differ,
     password_file,
     output_fields_not_reserved,
     ssl_ca_for_verify_ca,
+    group_protocol,
     kafka_properties,
+    kafka_aws_iam,
 };
 
 int lc_config_rules_check(ctx_t *x)

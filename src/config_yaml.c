@@ -237,6 +237,19 @@ static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
     return 0;
 }
 
+/* A section of the table (K_SECTION): there, even when empty; its keys are walked. */
+static int walk_section(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
+                        const yaml_node_t *vn)
+{
+    *(bool *)((char *)x->c + k->off) = true;
+    if (is_null(vn))
+        return 0;
+    if (vn->type != YAML_MAPPING_NODE)
+        return lc_config_fail(x, line_of(kn), "%s: expected a mapping, got %s", k->name,
+                              lc_config_yaml_kind_word(vn));
+    return walk_map(x, vn, k->name);
+}
+
 /* A key of the table: records where it was set, then reads its value. */
 static int set_entry(ctx_t *x, const key_def_t *k, const yaml_node_t *kn, const yaml_node_t *vn)
 {
@@ -245,6 +258,8 @@ static int set_entry(ctx_t *x, const key_def_t *k, const yaml_node_t *kn, const 
         return lc_config_fail(x, line_of(kn), "duplicate key '%s' (first at line %d)", k->name,
                               x->set_line[idx]);
     x->set_line[idx] = line_of(kn);
+    if (k->kind == K_SECTION)
+        return walk_section(x, k, kn, vn);
     if (k->kind == K_PROPS)
         return walk_props(x, k, kn, vn);
     if (k->kind == K_SCHEMA)

@@ -1,9 +1,10 @@
-/* kafka.c - librdkafka configuration and log routing. */
+/* kafka.c - librdkafka configuration (MSK IAM included) and log routing. */
 #include "lc_kafka.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lc_common.h"
 #include "lc_log.h"
@@ -13,9 +14,10 @@ typedef struct prop {
     const char *value;
 } prop_t;
 
+const char *const lc_group_protocol_names[] = {"classic", "consumer", NULL};
+
 /* Defaults for a low-latency service; users may override any of these. */
 static const prop_t consumer_defaults[] = {
-    {"partition.assignment.strategy", "cooperative-sticky"},
     {"auto.offset.reset", "earliest"},      /* a new group starts from the oldest record: lose nothing */
     {"isolation.level", "read_committed"},
     {"socket.nagle.disable", "true"},       /* 2.0.2 leaves Nagle on: costs up to 40 ms per round trip */
@@ -24,6 +26,12 @@ static const prop_t consumer_defaults[] = {
      * against a 195k ceiling); with 4 MB it keeps up (190k). README "Performance". */
     {"max.partition.fetch.bytes", "4194304"},
     {"enable.partition.eof", "false"},
+};
+
+/* The classic protocol: the members assign, and a rebalance moves only the partitions that
+ * change owner (KIP-429). The consumer protocol has the broker assign (group.remote.assignor). */
+static const prop_t classic_defaults[] = {
+    {"partition.assignment.strategy", "cooperative-sticky"},
 };
 
 static const prop_t producer_defaults[] = {
@@ -72,6 +80,85 @@ static int force_prop(rd_kafka_conf_t *conf, const lc_kafka_prop_t *user, size_t
     return set_prop(conf, name, value, 0, NULL, errstr, errlen);
 }
 
+/* ---- MSK IAM ---------------------------------------------------------------------- */
+
+/* Why the pass-through property key=value contradicts MSK IAM, or NULL when it does not. */
+static const char *iam_conflict(const char *key, const char *value)
+{
+    if (strcmp(key, "security.protocol") == 0 && strcasecmp(value, "SASL_SSL") != 0)
+        return "MSK IAM needs security.protocol SASL_SSL";
+    if ((strcmp(key, "sasl.mechanism") == 0 || strcmp(key, "sasl.mechanisms") == 0) &&
+        strcmp(value, "OAUTHBEARER") != 0)
+        return "MSK IAM needs sasl.mechanism OAUTHBEARER";
+    if (strncmp(key, "sasl.oauthbearer.", strlen("sasl.oauthbearer.")) == 0)
+        return "MSK IAM makes the OAUTHBEARER tokens itself";
+    if (strcmp(key, "enable.sasl.oauthbearer.unsecure.jwt") == 0 &&
+        strcasecmp(value, "false") != 0 && strcmp(value, "0") != 0)
+        return "MSK IAM makes the OAUTHBEARER tokens itself";
+    return NULL;
+}
+
+int lc_kafka_iam_conflict(const lc_kafka_prop_t *props, size_t n, size_t *bad, char *why,
+                          size_t whylen)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *c = iam_conflict(props[i].key, props[i].value);
+        if (c) {
+            *bad = i;
+            return lc_err(why, whylen, "%s", c);
+        }
+    }
+    return 0;
+}
+
+/* MSK IAM's properties and refresh callback, last: a pass-through value that contradicts
+ * them is logged and ignored, like the other forced properties (the configuration refuses
+ * such a file before it gets here). */
+static int force_iam(rd_kafka_conf_t *conf, const lc_kafka_opts_t *o, const lc_kafka_prop_t *u,
+                     size_t n, lc_msk_iam_refresh_cb_t *refresh, char *errstr, size_t errlen)
+{
+    if (!o->aws_iam)
+        return 0;
+    if (!refresh)
+        return lc_err(errstr, errlen, "kafka.aws_iam: no token refresh callback");
+    for (size_t i = 0; i < n; i++) {
+        const char *c = iam_conflict(u[i].key, u[i].value);
+        if (!c)
+            continue;
+        LC_WARN("config", "kafka property %s ignored: %s (kafka.aws_iam)", u[i].key, c);
+        /* a token source of librdkafka's own would take the place of the callback: back to
+         * the defaults (set only when given: a librdkafka built without OIDC, such as
+         * Debian's, does not know sasl.oauthbearer.method at all) */
+        const char *reset = strcmp(u[i].key, "sasl.oauthbearer.method") == 0 ? "default"
+                          : strcmp(u[i].key, "enable.sasl.oauthbearer.unsecure.jwt") == 0
+                              ? "false" : NULL;
+        if (reset && set_prop(conf, u[i].key, reset, 0, NULL, errstr, errlen) != 0)
+            return -1;
+    }
+    return lc_msk_iam_conf_set(conf, refresh, errstr, errlen);
+}
+
+rd_kafka_t *lc_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, const lc_kafka_opts_t *o,
+                         char *errstr, size_t errlen)
+{
+    const char *what = type == RD_KAFKA_PRODUCER ? "producer" : "consumer";
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof(why));
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);   /* rd_kafka_new takes it only when it succeeds */
+        lc_err(errstr, errlen, "cannot create the kafka %s: %s", what, why);
+        return NULL;
+    }
+    if (o->aws_iam && lc_msk_iam_enable_background(rk, why, sizeof(why)) != 0) {
+        rd_kafka_destroy(rk);
+        lc_err(errstr, errlen, "kafka %s: %s", what, why);
+        return NULL;
+    }
+    return rk;
+}
+
+/* ---- logs and checks ------------------------------------------------------------------- */
+
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
@@ -83,6 +170,39 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char 
 void lc_kafka_route_logs(rd_kafka_conf_t *conf)
 {
     rd_kafka_conf_set_log_cb(conf, log_cb);
+}
+
+/* librdkafka's consumer protocol is generally available from 2.12.0 on. */
+#define CONSUMER_PROTOCOL_MIN_VERSION 0x020c0000
+
+int lc_kafka_group_protocol_supported(lc_group_protocol_t gp, char *why, size_t whylen)
+{
+    if (gp != LC_GROUP_PROTOCOL_CONSUMER || rd_kafka_version() >= CONSUMER_PROTOCOL_MIN_VERSION)
+        return 0;
+    return lc_err(why, whylen, "the consumer group protocol needs librdkafka 2.12 or newer; "
+                  "this build runs %s", rd_kafka_version_str());
+}
+
+/* Consumer properties of the classic protocol that the consumer protocol has no use for
+ * (librdkafka refuses them with it): the broker owns the session and the assignment. */
+static const prop_t classic_only[] = {
+    {"session.timeout.ms", "the broker's group.consumer.session.timeout.ms sets it"},
+    {"heartbeat.interval.ms", "the broker's group.consumer.heartbeat.interval.ms sets it"},
+    {"partition.assignment.strategy", "the broker assigns the partitions (group.remote.assignor "
+                                      "chooses how)"},
+    {"group.protocol.type", "it names a classic protocol type"},
+};
+
+const char *lc_kafka_prop_refused(lc_group_protocol_t gp, const char *name)
+{
+    if (strcmp(name, "group.protocol") == 0)
+        return "kafka.group_protocol chooses the group protocol";
+    if (gp != LC_GROUP_PROTOCOL_CONSUMER)
+        return NULL;
+    for (size_t i = 0; i < LC_ARRAY_SIZE(classic_only); i++)
+        if (strcmp(name, classic_only[i].name) == 0)
+            return classic_only[i].value;
+    return NULL;
 }
 
 int lc_kafka_check_props(const lc_kafka_prop_t *props, size_t n, size_t *bad, char *why,
@@ -101,17 +221,25 @@ int lc_kafka_check_props(const lc_kafka_prop_t *props, size_t n, size_t *bad, ch
     return rc;
 }
 
-rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_kafka_opts_t *o, char *errstr, size_t errlen)
+rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_kafka_opts_t *o,
+                                        lc_msk_iam_refresh_cb_t *iam_refresh, char *errstr,
+                                        size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const lc_kafka_prop_t *u = o->consumer_props;
     size_t n = o->n_consumer_props;
+    bool classic = o->group_protocol == LC_GROUP_PROTOCOL_CLASSIC;
     if (set_prop(conf, "bootstrap.servers", o->brokers, 0, NULL, errstr, errlen) ||
         set_list(conf, consumer_defaults, LC_ARRAY_SIZE(consumer_defaults), errstr, errlen) ||
+        (classic && set_list(conf, classic_defaults, LC_ARRAY_SIZE(classic_defaults), errstr,
+                             errlen)) ||
         set_passthrough(conf, u, n, o->config_path, errstr, errlen) ||
+        /* classic is librdkafka's default, and the only protocol librdkafka < 2.4 knows */
+        (!classic && force_prop(conf, u, n, "group.protocol", "consumer", errstr, errlen)) ||
         force_prop(conf, u, n, "group.id", o->group_id, errstr, errlen) ||
         force_prop(conf, u, n, "enable.auto.commit", "false", errstr, errlen) ||
-        force_prop(conf, u, n, "enable.auto.offset.store", "false", errstr, errlen)) {
+        force_prop(conf, u, n, "enable.auto.offset.store", "false", errstr, errlen) ||
+        force_iam(conf, o, u, n, iam_refresh, errstr, errlen)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -119,7 +247,9 @@ rd_kafka_conf_t *lc_kafka_consumer_conf(const lc_kafka_opts_t *o, char *errstr, 
     return conf;
 }
 
-rd_kafka_conf_t *lc_kafka_producer_conf(const lc_kafka_opts_t *o, char *errstr, size_t errlen)
+rd_kafka_conf_t *lc_kafka_producer_conf(const lc_kafka_opts_t *o,
+                                        lc_msk_iam_refresh_cb_t *iam_refresh, char *errstr,
+                                        size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     const lc_kafka_prop_t *u = o->producer_props;
@@ -141,6 +271,8 @@ rd_kafka_conf_t *lc_kafka_producer_conf(const lc_kafka_opts_t *o, char *errstr, 
              force_prop(conf, u, n, "acks", "all", errstr, errlen);
     if (!rc && o->transactional)
         rc = force_prop(conf, u, n, "transactional.id", o->transactional_id, errstr, errlen);
+    if (!rc)
+        rc = force_iam(conf, o, u, n, iam_refresh, errstr, errlen);
     if (rc) {
         rd_kafka_conf_destroy(conf);
         return NULL;

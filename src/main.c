@@ -22,10 +22,6 @@
 #include "lc_pipeline.h"
 #include "lc_users_source.h"
 
-#ifndef LC_VERSION
-#define LC_VERSION "0.1.0"
-#endif
-
 /* Set by the signal handler, read by the main loop and the start-up retries: a lock-free
  * atomic is as safe in a handler as a volatile sig_atomic_t, and is ordered across threads. */
 static atomic_int stop_requested;

@@ -33,6 +33,9 @@ struct lc_metrics {
     _Atomic int users_outage;                     /* 1 while refreshes fail */
     _Atomic int consuming;                        /* 1 once the group assigned us */
     _Atomic int kafka_down;                       /* 1 while all brokers are down */
+    _Atomic int kafka_tokens;                     /* 1 with MSK IAM: the token counters */
+    _Atomic uint64_t token_refreshes;
+    _Atomic uint64_t token_failures;
     /* the stats line: only the thread that calls lc_metrics_stats_* touches these */
     int stats_interval_s;
     int64_t next_stats_ms;
@@ -136,6 +139,15 @@ void lc_metrics_set_consumer_lag(lc_metrics_t *m, int64_t lag)
 {
     if (m)
         atomic_store(&m->consumer_lag, lag);
+}
+
+void lc_metrics_set_kafka_tokens(lc_metrics_t *m, uint64_t refreshes, uint64_t failures)
+{
+    if (!m)
+        return;
+    atomic_store(&m->token_refreshes, refreshes);
+    atomic_store(&m->token_failures, failures);
+    atomic_store(&m->kafka_tokens, 1);
 }
 
 void lc_metrics_set_users(lc_metrics_t *m, size_t accounts, int64_t loaded_at_ms,
@@ -291,6 +303,10 @@ void lc_metrics_render(const lc_metrics_t *m, lc_buf_t *out)
     render_counter(out, "logclassify_commits_total", "Input offset commits (or committed transactions).", atomic_load(&m->commits));
     render_counter(out, "logclassify_commit_errors_total", "Offset commits that failed.", atomic_load(&m->commit_errors));
     render_counter(out, "logclassify_transactions_aborted_total", "Transactions aborted (exactly_once).", atomic_load(&m->transactions_aborted));
+    if (atomic_load(&m->kafka_tokens)) {
+        render_counter(out, "logclassify_kafka_token_refreshes_total", "MSK IAM tokens made for the Kafka clients.", atomic_load(&m->token_refreshes));
+        render_counter(out, "logclassify_kafka_token_refresh_failures_total", "MSK IAM token refreshes that failed (no credentials, refused by STS, ...).", atomic_load(&m->token_failures));
+    }
 
     int64_t loaded = atomic_load(&m->users_loaded_at_ms);
     render_gauge(out, "logclassify_users_cache_entries", "Accounts in the users snapshot.", (double)atomic_load(&m->users_entries));

@@ -9,18 +9,15 @@
 
 #include "lc_log.h"
 
-#define CONFIG_PREFIX "lc_msk_iam="
-
 struct lc_msk_iam {
     pthread_mutex_t lock;           /* the counters */
     lc_aws_provider_t *provider;
     char *region;
     char *user_agent;
-    unsigned id;                    /* the registry's key, in sasl.oauthbearer.config */
     lc_msk_iam_stats_t stats;
 };
 
-static bool region_ok(const char *r)
+bool lc_msk_iam_region_ok(const char *r)
 {
     if (!r || !r[0] || strlen(r) > 64)
         return false;
@@ -36,7 +33,7 @@ int lc_msk_iam_token(const lc_aws_credentials_t *creds, const char *region, int6
 {
     if (!creds->access_key_id[0] || !creds->secret_access_key[0])
         return lc_err(errstr, errlen, "MSK IAM token: AWS credentials are empty");
-    if (!region_ok(region))
+    if (!lc_msk_iam_region_ok(region))
         return lc_err(errstr, errlen, "MSK IAM token: region \"%.64s\" is not like eu-west-1",
                       region ? region : "");
     char host[96];
@@ -61,61 +58,12 @@ int lc_msk_iam_token(const lc_aws_credentials_t *creds, const char *region, int6
     return 0;
 }
 
-/* ---- which lc_msk_iam_t a callback is for -------------------------------------------- */
-
-/* The refresh callback gets the client's sasl.oauthbearer.config string, and the conf's
- * opaque belongs to the application; the string names an entry of this table. */
-#define REGISTRY_MAX 64
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static lc_msk_iam_t *registry[REGISTRY_MAX];
-static unsigned registry_ids[REGISTRY_MAX];
-static unsigned next_id = 1;
-
-static int registry_add(lc_msk_iam_t *iam)
-{
-    int rc = -1;
-    pthread_mutex_lock(&registry_lock);
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (!registry[i]) {
-            registry[i] = iam;
-            registry_ids[i] = iam->id = next_id++;
-            rc = 0;
-            break;
-        }
-    pthread_mutex_unlock(&registry_lock);
-    return rc;
-}
-
-static void registry_remove(lc_msk_iam_t *iam)
-{
-    pthread_mutex_lock(&registry_lock);
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i] == iam)
-            registry[i] = NULL;
-    pthread_mutex_unlock(&registry_lock);
-}
-
-static lc_msk_iam_t *registry_find(const char *config)
-{
-    unsigned id = 0;
-    if (!config || strncmp(config, CONFIG_PREFIX, strlen(CONFIG_PREFIX)) != 0 ||
-        sscanf(config + strlen(CONFIG_PREFIX), "%u", &id) != 1)
-        return NULL;
-    lc_msk_iam_t *found = NULL;
-    pthread_mutex_lock(&registry_lock);
-    for (int i = 0; i < REGISTRY_MAX; i++)
-        if (registry[i] && registry_ids[i] == id)
-            found = registry[i];
-    pthread_mutex_unlock(&registry_lock);
-    return found;
-}
-
 /* ---- the handle ----------------------------------------------------------------------- */
 
 lc_msk_iam_t *lc_msk_iam_new(const lc_aws_options_t *opt, const char *user_agent,
                              char *errstr, size_t errlen)
 {
-    if (!region_ok(opt->region)) {
+    if (!lc_msk_iam_region_ok(opt->region)) {
         lc_err(errstr, errlen, "MSK IAM: region \"%.64s\" is not like eu-west-1",
                opt->region ? opt->region : "");
         return NULL;
@@ -132,11 +80,6 @@ lc_msk_iam_t *lc_msk_iam_new(const lc_aws_options_t *opt, const char *user_agent
     iam->user_agent = strdup(user_agent ? user_agent : LC_MSK_IAM_USER_AGENT);
     if (!iam->region || !iam->user_agent)
         abort();
-    if (registry_add(iam) != 0) {
-        lc_err(errstr, errlen, "MSK IAM: more than %d handles at once", REGISTRY_MAX);
-        lc_msk_iam_free(iam);
-        return NULL;
-    }
     return iam;
 }
 
@@ -144,7 +87,6 @@ void lc_msk_iam_free(lc_msk_iam_t *iam)
 {
     if (!iam)
         return;
-    registry_remove(iam);
     lc_aws_provider_free(iam->provider);
     free(iam->region);
     free(iam->user_agent);
@@ -182,11 +124,12 @@ int lc_msk_iam_refresh(lc_msk_iam_t *iam, rd_kafka_t *rk, int64_t now_ms)
             rc = -1;
         }
     }
+    bool first = false;
     pthread_mutex_lock(&iam->lock);
     if (rc == 0) {
         char hash[65];
         lc_aws_sha256_hex(token.data, strlen(token.data), hash);
-        iam->stats.refreshes++;
+        first = iam->stats.refreshes++ == 0;
         iam->stats.last_lifetime_ms = lifetime;
         snprintf(iam->stats.fingerprint, sizeof(iam->stats.fingerprint), "%.16s", hash);
     } else {
@@ -194,8 +137,9 @@ int lc_msk_iam_refresh(lc_msk_iam_t *iam, rd_kafka_t *rk, int64_t now_ms)
     }
     pthread_mutex_unlock(&iam->lock);
     if (rc == 0) {
-        LC_DEBUG("msk-iam", "new token from %s credentials, valid for %lld s", creds.source,
-                 (long long)((lifetime - now_ms) / 1000));
+        LC_LOG(first ? LC_LOG_INFO : LC_LOG_DEBUG, "msk-iam",
+               "new token from %s credentials, valid for %lld s", creds.source,
+               (long long)((lifetime - now_ms) / 1000));
     } else {
         LC_ERROR("msk-iam", "no MSK IAM token: %s", why);
         rd_kafka_oauthbearer_set_token_failure(rk, why);
@@ -205,26 +149,19 @@ int lc_msk_iam_refresh(lc_msk_iam_t *iam, rd_kafka_t *rk, int64_t now_ms)
     return rc;
 }
 
-static void refresh_cb(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque)
+void lc_msk_iam_opaque_refresh_cb(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque)
 {
-    (void)opaque;
-    lc_msk_iam_t *iam = registry_find(oauthbearer_config);
-    if (!iam) {
-        LC_ERROR("msk-iam", "token refresh for a client whose MSK IAM handle is gone");
-        rd_kafka_oauthbearer_set_token_failure(rk, "MSK IAM handle is gone");
-        return;
-    }
-    lc_msk_iam_refresh(iam, rk, lc_wall_ms());
+    (void)oauthbearer_config;
+    lc_msk_iam_refresh(opaque, rk, lc_wall_ms());
 }
 
-int lc_msk_iam_conf_set(rd_kafka_conf_t *conf, lc_msk_iam_t *iam, char *errstr, size_t errlen)
+int lc_msk_iam_conf_set(rd_kafka_conf_t *conf, lc_msk_iam_refresh_cb_t *refresh_cb,
+                        char *errstr, size_t errlen)
 {
-    char id[48], why[512];
-    snprintf(id, sizeof(id), CONFIG_PREFIX "%u", iam->id);
+    char why[512];
     const char *props[][2] = {
         {"security.protocol", "SASL_SSL"},
         {"sasl.mechanism", "OAUTHBEARER"},
-        {"sasl.oauthbearer.config", id},
     };
     for (size_t i = 0; i < LC_ARRAY_SIZE(props); i++)
         if (rd_kafka_conf_set(conf, props[i][0], props[i][1], why, sizeof(why)) !=

@@ -25,6 +25,7 @@ typedef struct pipeline {
 
     rd_kafka_t *consumer;
     rd_kafka_t *producer;
+    lc_msk_iam_t *iam;              /* kafka.aws_iam: both clients' tokens; outlives them */
     rd_kafka_topic_t *out_topic;
 
     rd_kafka_message_t **batch;     /* the batch in hand */
@@ -93,6 +94,15 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         snprintf(p->last_error, sizeof(p->last_error), "%s", reason);
     LC_WARN("kafka", "%s: %s", rd_kafka_err2name(err), reason);
+}
+
+/* A client's MSK IAM token refresh, on librdkafka's background thread: the pipeline is the
+ * clients' opaque, and holds the token maker they share. */
+static void iam_refresh_cb(rd_kafka_t *rk, const char *oauthbearer_config, void *opaque)
+{
+    (void)oauthbearer_config;
+    pipeline_t *p = opaque;
+    lc_msk_iam_refresh(p->iam, rk, lc_wall_ms());
 }
 
 /* ---- rebalance ------------------------------------------------------------------------ */
@@ -309,8 +319,9 @@ static void housekeeping(pipeline_t *p)
         p->hooks->tick(p->hooks->ctx);
     if (!p->ready_sent && lc_metrics_consuming(p->metrics)) {
         p->ready_sent = true;
-        LC_INFO("pipeline", "ready: consuming %s -> %s (%s)", p->kafka->input_topic,
-                p->kafka->output_topic, p->ops->name);
+        LC_INFO("pipeline", "ready: consuming %s -> %s (%s, group protocol %s)",
+                p->kafka->input_topic, p->kafka->output_topic, p->ops->name,
+                lc_group_protocol_names[p->kafka->group_protocol]);
         if (p->hooks && p->hooks->ready)
             p->hooks->ready(p->hooks->ctx);
     }
@@ -319,6 +330,11 @@ static void housekeeping(pipeline_t *p)
     if (now >= p->next_lag_ms) {   /* no network: positions and fetch-updated watermarks */
         if (lc_kafka_consumer_lag(p->consumer, &lag) == 0)
             lc_metrics_set_consumer_lag(p->metrics, lag);
+        if (p->iam) {
+            lc_msk_iam_stats_t st;
+            lc_msk_iam_stats(p->iam, &st);
+            lc_metrics_set_kafka_tokens(p->metrics, st.refreshes, st.failures);
+        }
         p->next_lag_ms = now + 200;
     }
     lc_metrics_stats_tick(p->metrics, now);
@@ -345,40 +361,42 @@ static void run_loop(pipeline_t *p)
 
 static rd_kafka_t *create_producer(pipeline_t *p, char *errstr, size_t errlen)
 {
-    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->kafka, errstr, errlen);
+    rd_kafka_conf_t *conf = lc_kafka_producer_conf(p->kafka, iam_refresh_cb, errstr, errlen);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_dr_msg_cb(conf, delivery_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    char why[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
-    if (!rk)
-        lc_err(errstr, errlen, "cannot create the kafka producer: %s", why);
-    return rk;
+    return lc_kafka_new(RD_KAFKA_PRODUCER, conf, p->kafka, errstr, errlen);
 }
 
 static rd_kafka_t *create_consumer(pipeline_t *p, char *errstr, size_t errlen)
 {
-    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->kafka, errstr, errlen);
+    rd_kafka_conf_t *conf = lc_kafka_consumer_conf(p->kafka, iam_refresh_cb, errstr, errlen);
     if (!conf)
         return NULL;
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
-    char why[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, why, sizeof(why));
-    if (!rk) {
-        lc_err(errstr, errlen, "cannot create the kafka consumer: %s", why);
-        return NULL;
-    }
-    rd_kafka_poll_set_consumer(rk);
+    rd_kafka_t *rk = lc_kafka_new(RD_KAFKA_CONSUMER, conf, p->kafka, errstr, errlen);
+    if (rk)
+        rd_kafka_poll_set_consumer(rk);
     return rk;
 }
 
 /* The clients, and the delivery mode's state for them. Returns an exit status. */
 static int create_clients(pipeline_t *p, char *errstr, size_t errlen)
 {
+    const lc_kafka_opts_t *k = p->kafka;
+    if (k->aws_iam) {
+        if (!(p->iam = lc_msk_iam_new(&k->aws, NULL, errstr, errlen)))
+            return LC_EXIT_USAGE;
+        LC_INFO("pipeline", "MSK IAM access control: region %s%s%s%s%s", k->aws.region,
+                k->aws.profile && *k->aws.profile ? ", profile " : "",
+                k->aws.profile ? k->aws.profile : "",
+                k->aws.role_arn && *k->aws.role_arn ? ", role " : "",
+                k->aws.role_arn ? k->aws.role_arn : "");
+    }
     if (!(p->producer = create_producer(p, errstr, errlen)) ||
         !(p->consumer = create_consumer(p, errstr, errlen)))
         return LC_EXIT_USAGE;
@@ -432,7 +450,7 @@ static int connect_kafka(pipeline_t *p, char *errstr, size_t errlen)
 
 /* The consumer closes first (its revoke hands the partitions over through the delivery
  * mode), then the producer delivers what it still holds (the reports reach the delivery
- * mode too), then the mode's state goes, then the clients. */
+ * mode too), then the mode's state goes, then the clients, then their MSK IAM token maker. */
 static void pipeline_destroy(pipeline_t *p)
 {
     if (p->consumer)
@@ -447,6 +465,7 @@ static void pipeline_destroy(pipeline_t *p)
         rd_kafka_topic_destroy(p->out_topic);
     if (p->producer)
         rd_kafka_destroy(p->producer);
+    lc_msk_iam_free(p->iam);   /* after both clients: their refresh callbacks use it */
     free(p->batch);
     free(p->batch_reasons);
     lc_buf_free(&p->out);

@@ -1,6 +1,7 @@
 /* txn.c - the exactly_once delivery mode: one Kafka transaction per batch (see lc_txn.h). */
 #include "lc_txn.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 
 #include "lc_common.h"
@@ -58,24 +59,52 @@ static rd_kafka_topic_partition_list_t *batch_positions(const txn_t *t, bool rew
 
 /* ---- aborting and committing ------------------------------------------------------------ */
 
+/* How long a rewind waits for the fetchers to take the batch's first offsets. */
+#define REWIND_TIMEOUT_MS 10000
+
+/* Whether the consumer still has `p` assigned (true when its assignment cannot be read). */
+static bool still_assigned(rd_kafka_t *consumer, const rd_kafka_topic_partition_t *p)
+{
+    rd_kafka_topic_partition_list_t *owned = NULL;
+    if (rd_kafka_assignment(consumer, &owned) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return true;
+    bool found = rd_kafka_topic_partition_list_find(owned, p->topic, p->partition) != NULL;
+    rd_kafka_topic_partition_list_destroy(owned);
+    return found;
+}
+
 /* After an abort: read the batch's records again from where the batch started.
  *
- * The seek is asynchronous. Asking for it already raises the partition's version barrier, so
- * records fetched before it are never returned by a later poll, and the fetcher restarts at
- * the rewound offset when it serves the request. Waiting for that buys nothing, and
- * librdkafka 2.0.2 reads the wait in the wrong unit (librdkafka#4230: 10,000 ms becomes
- * 10 ms), so a synchronous seek during a rebalance failed "timed out" and stopped the
- * service. A partition that is being let go ignores the seek; its next owner starts from the
- * last committed transaction, which is where the rewind points too. Revokes are served only
- * while collecting, so an aborted batch still names at least one partition here. */
+ * The seek waits until each partition's fetcher has taken its new position, so every
+ * partition's answer is known. Records fetched before it are never returned afterwards.
+ * A partition that is still assigned and cannot be rewound would go on past the aborted
+ * records, and the next transaction would commit offsets beyond records never written: that
+ * stops the service, whose restart resumes from the last committed transaction. A seek that
+ * does not finish in time leaves the fetchers' positions unknown, and stops it the same way.
+ * A partition let go since the batch was collected needs no rewind: its next owner starts
+ * from the last committed transaction, which is where the rewind points too. */
 static int rewind_batch(txn_t *t, char *errstr, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l = batch_positions(t, true);
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(t->consumer, l, 0);
     int rc = 0;
+    rd_kafka_error_t *e = l->cnt ? rd_kafka_seek_partitions(t->consumer, l, REWIND_TIMEOUT_MS)
+                                 : NULL;
     if (e) {
         rc = lc_err(errstr, errlen, "cannot rewind after abort: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
+    }
+    for (int i = 0; i < l->cnt && rc == 0; i++) {
+        const rd_kafka_topic_partition_t *p = &l->elems[i];
+        if (!p->err)
+            continue;
+        if (!still_assigned(t->consumer, p)) {
+            LC_INFO("pipeline", "%s [%" PRId32 "] was let go before its rewind: its next owner "
+                    "resumes from the last committed transaction", p->topic, p->partition);
+            continue;
+        }
+        rc = lc_err(errstr, errlen, "cannot rewind %s [%" PRId32 "] to offset %" PRId64
+                    " after abort: %s", p->topic, p->partition, p->offset,
+                    rd_kafka_err2str(p->err));
     }
     rd_kafka_topic_partition_list_destroy(l);
     return rc;

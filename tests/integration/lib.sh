@@ -37,6 +37,36 @@ topics() {  # topics PARTITIONS: create this test's input and output topics
 
 mysql_admin() { "$ROOT/scripts/mariadb.sh" sql "$@"; }
 
+# GROUP_PROTOCOL (classic | consumer, default classic): kafka.group_protocol of every
+# configuration write_config writes.
+GROUP_PROTOCOL=${GROUP_PROTOCOL:-classic}
+case "$GROUP_PROTOCOL" in classic | consumer) ;; *) fail "GROUP_PROTOCOL: classic or consumer, not '$GROUP_PROTOCOL'" ;; esac
+
+# The consumer protocol needs librdkafka 2.12 or newer: a build against an older one (e.g.
+# LIBRDKAFKA=system's 2.0.2) skips the test (77) instead of failing it.
+if [ "$GROUP_PROTOCOL" = consumer ]; then
+    rdk=$("$LC" --version 2>/dev/null | sed -n 's/.*(librdkafka \([0-9.]*\)).*/\1/p')
+    if [ "$(printf '%s\n' 2.12.0 "${rdk:-0}" | sort -V | head -n 1)" != 2.12.0 ]; then
+        echo "result: SKIP: the consumer group protocol needs librdkafka 2.12+; $BUILD has ${rdk:-none}"
+        exit 77
+    fi
+fi
+
+# group_tag: "" under classic, "-consumer" under the consumer protocol, for fault names
+group_tag() { [ "$GROUP_PROTOCOL" = consumer ] && echo -consumer || true; }
+
+# The group's session settings. A killed instance's partitions move after 6 s instead of
+# 45 s: classic sets it in the client; with the consumer protocol the broker owns both
+# (scripts/kafka.sh sets group.consumer.session.timeout.ms=6000 and
+# group.consumer.heartbeat.interval.ms=1000), and librdkafka refuses them in the client.
+session_yaml() {
+    if [ "$GROUP_PROTOCOL" = consumer ]; then
+        echo "    # session and heartbeat: the broker's (scripts/kafka.sh)"
+    else
+        printf '    %s\n' 'session.timeout.ms: "6000"' 'heartbeat.interval.ms: "1000"'
+    fi
+}
+
 # write_config FILE [delivery] [extra yaml appended at top level]
 write_config() {
     local file=$1 delivery=${2:-${DELIVERY:-at_least_once}} extra=${3:-}
@@ -48,10 +78,9 @@ kafka:
   output_topic: "$OUT_TOPIC"
   transactional_id: "tx-$TEST_ID-\${LC_INSTANCE:-0}"
   startup_timeout_s: 20
+  group_protocol: $GROUP_PROTOCOL
   consumer:
-    # a killed instance's partitions move after 6 s instead of librdkafka's 45 s
-    session.timeout.ms: "6000"
-    heartbeat.interval.ms: "1000"
+$(session_yaml)
 delivery: $delivery
 batch:
   max_records: 2000
@@ -90,9 +119,32 @@ produce() {
         || { cat "$T/loggen.err"; fail "loggen failed"; }
 }
 
+# free_port: a TCP port on 127.0.0.1 that nothing listens on (the kernel's pick), e.g. for
+# a metrics endpoint or a container's published port.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# add_truth FROM INTO: INTO += FROM, for two of loggen's truth files (counts per label and
+# per reason), when a test produces in more than one go.
+add_truth() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for sec in ('labels', 'reasons'):
+    for k, v in a[sec].items():
+        b[sec][k] = b[sec].get(k, 0) + v
+b['count'] += a['count']
+json.dump(b, open(sys.argv[2], 'w'))
+PY
+}
+
 # start_lc CONFIG [instance]: starts logclassify in the background; sets LC_PID
+LC_LOG_MARK=()   # per instance: the length of its log when it was last started
 start_lc() {
     local cfg=$1 inst=${2:-0}
+    LC_LOG_MARK[inst]=0
+    if [ -f "$T/lc.$inst.err" ]; then LC_LOG_MARK[inst]=$(wc -l <"$T/lc.$inst.err"); fi
     LC_INSTANCE=$inst "$LC" -c "$cfg" >>"$T/lc.$inst.out" 2>>"$T/lc.$inst.err" &
     LC_PID=$!
     LC_PIDS+=("$LC_PID")
@@ -104,6 +156,20 @@ wait_ready() {
     until grep -q "ready: consuming" "$T/lc.$inst.err" 2>/dev/null; do
         sleep 0.2; i=$((i + 1))
         [ $i -lt $((limit * 5)) ] || { tail -20 "$T/lc.$inst.err"; fail "instance $inst not ready after ${limit}s"; }
+    done
+}
+
+# wait_partitions INSTANCE [timeout_s]: until the instance, since it was last started, has
+# been assigned a partition. Being ready is not enough: a member that joins a group whose
+# partitions are all owned is first given none, and gets its share once the owners let it
+# go (a cooperative rebalance's second round; with the consumer protocol, the owners'
+# revocation, or a killed owner's session timeout).
+wait_partitions() {
+    local inst=${1:-0} limit=${2:-60} i=0
+    until tail -n "+$((${LC_LOG_MARK[inst]:-0} + 1))" "$T/lc.$inst.err" 2>/dev/null |
+            grep -q "assigned [1-9]"; do
+        sleep 0.2; i=$((i + 1))
+        [ $i -lt $((limit * 5)) ] || { tail -20 "$T/lc.$inst.err"; fail "instance $inst got no partition in ${limit}s"; }
     done
 }
 

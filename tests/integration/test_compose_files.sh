@@ -314,7 +314,7 @@ ok "conf/logstash.conf is well-formed"
 # shellcheck disable=SC2054  # the commas are inside one value (a broker list)
 dummy_env=(KAFKA_BROKERS=b-1.example.invalid:9096,b-2.example.invalid:9096 KAFKA_SASL_USERNAME=dummy-user
            KAFKA_SASL_PASSWORD=dummy-Secret-9z MYSQL_HOST=db.example.invalid MYSQL_PASSWORD=dummy-Secret-9z
-           KAFKA_SSL_KEY_PASSWORD=dummy-Secret-9z)
+           KAFKA_SSL_KEY_PASSWORD=dummy-Secret-9z AWS_REGION=eu-west-1)
 n=0
 for f in conf/examples/*.yaml; do
     env -i PATH="$PATH" "${dummy_env[@]}" "$LC" -c "$f" --check-config >"$T/check.out" 2>"$T/check.err" ||
@@ -343,6 +343,9 @@ done
 # Without the variables the examples need, the service refuses to start (no silent default).
 rc=0; env -i PATH="$PATH" "$LC" -c conf/examples/msk-scram.yaml --check-config >/dev/null 2>&1 || rc=$?
 [ "$rc" -eq 2 ] || fail "msk-scram.yaml without KAFKA_BROKERS: exit $rc, expected 2"
+rc=0; env -i PATH="$PATH" "${dummy_env[@]}" AWS_REGION= "$LC" -c conf/examples/msk-iam.yaml --check-config >"$T/noregion.out" 2>&1 || rc=$?
+[ "$rc" -eq 2 ] && grep -q 'kafka.aws_iam.region is required' "$T/noregion.out" ||
+    { cat "$T/noregion.out"; fail "msk-iam.yaml without AWS_REGION: exit $rc, expected 2 naming kafka.aws_iam.region"; }
 ok "$n conf/examples/*.yaml pass --check-config with secrets masked; librdkafka accepts their properties"
 
 # --- systemd unit -----------------------------------------------------------------------------------

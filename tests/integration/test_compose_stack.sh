@@ -42,9 +42,6 @@ cat "$T/prepare.out"
 log "engine, base image and Kafka jars ready in $((SECONDS - t0))s"
 
 # --- this run's settings: its own project, passwords and host ports ---------------------------
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 kafka_port=$(free_port) mysql_port=$(free_port) metrics_port=$(free_port)
 for p in "$kafka_port" "$mysql_port" "$metrics_port"; do
     case "$p" in 9092 | 9093 | 9094 | 9095 | 13306 | 9108) fail "free_port gave $p, a port the host's tests use" ;; esac

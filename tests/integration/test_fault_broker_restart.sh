@@ -21,15 +21,7 @@ wait "$PRODUCER" || fail "loggen could not deliver across the restart"
 # Records written after the outage must flow too: the service recovered by itself.
 cp "$T/truth.json" "$T/truth1.json"
 produce 22 10000   # same seed: same users table, records again at new offsets
-python3 - "$T/truth1.json" "$T/truth.json" <<'PY'
-import json, sys
-a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-for sec in ('labels', 'reasons'):
-    for k, v in a[sec].items():
-        b[sec][k] = b[sec].get(k, 0) + v
-b['count'] += a['count']
-json.dump(b, open(sys.argv[2], 'w'))
-PY
+add_truth "$T/truth1.json" "$T/truth.json"
 N=$((N + 10000))
 wait_output "$N" 120
 kill -0 "$LC_PID" || fail "logclassify died during the broker restart"

@@ -15,6 +15,7 @@ kills=0
 while [ "$kills" -lt "$KILLS" ]; do
     start_lc "$T/app.yaml"
     wait_ready 0
+    wait_partitions 0   # the killed instance was at work
     sleep "$((RANDOM % 2)).$((RANDOM % 10))"
     kill -9 "$LC_PID"; wait "$LC_PID" 2>/dev/null || true
     kills=$((kills + 1))
@@ -25,5 +26,5 @@ wait_ready 0
 wait_output "$N" 300
 stop_lc "$LC_PID"
 assert_clean_logs
-verify --truth "$T/truth.json" --fault "kill-9-$(mode_tag)" --injected "$kills" || fail "delivery promise broken across kill -9"
+verify --truth "$T/truth.json" --fault "kill-9-$(mode_tag)$(group_tag)" --injected "$kills" || fail "delivery promise broken across kill -9"
 echo "result: PASS"

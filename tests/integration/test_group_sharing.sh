@@ -15,13 +15,8 @@ start_lc "$T/app.yaml" 1; P1=$LC_PID
 wait_ready 0; wait_ready 1
 produce 15 "$N" -r "$RATE" &
 PRODUCER=$!
-# instance 1 must own partitions before it is stopped (cooperative rebalancing can take
-# a second round after it joined)
-for i in $(seq 1 300); do
-    grep -q "assigned [1-9]" "$T/lc.1.err" && break
-    sleep 0.2
-done
-grep -q "assigned [1-9]" "$T/lc.1.err" || fail "instance 1 never got partitions"
+# instance 1 must own partitions before it is stopped
+wait_partitions 1
 sleep 1
 log "stopping instance 1 after $(output_count) outputs"
 stop_lc "$P1"
@@ -32,5 +27,5 @@ log "input complete: $N records; $(output_count) outputs so far"
 wait_output "$N" 300
 stop_lc "$P0"; stop_lc "$P2"
 assert_clean_logs
-verify --truth "$T/truth.json" --fault rebalance --injected 2 || fail "records lost across rebalances"
+verify --truth "$T/truth.json" --fault "rebalance$(group_tag)" --injected 2 || fail "records lost across rebalances"
 echo "result: PASS"

@@ -38,15 +38,6 @@ GRANT SELECT ON dim_users.* TO '$ENV_USER'@'%', '$FILE_USER'@'%';
 SQL
 (umask 077 && printf '%s\n' "$FILE_PW" >"$T/mysql.pw" && printf '%s\n' "$WRONG_FILE_PW" >"$T/wrong.pw")
 
-free_port() {
-    local p
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        p=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-    fail "no free port for metrics"
-}
-
 # secret_config FILE USER PASSWORD-LINE [librdkafka property lines]: write_config, then
 # log.level debug, the MySQL user and password line, and the properties into both
 # kafka.consumer and kafka.producer (librdkafka debug contexts included).

@@ -104,26 +104,6 @@ wait_active() {
         sleep 0.1
     done
 }
-add_truth() {  # add_truth FROM INTO: INTO += FROM (counts per label and per reason)
-    python3 - "$1" "$2" <<'PY'
-import json, sys
-a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-for sec in ('labels', 'reasons'):
-    for k, v in a[sec].items():
-        b[sec][k] = b[sec].get(k, 0) + v
-b['count'] += a['count']
-json.dump(b, open(sys.argv[2], 'w'))
-PY
-}
-free_port() {
-    local p
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        p=$((20000 + RANDOM % 20000))
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-    done
-    fail "no free port for metrics"
-}
-
 # --- the engine, the image, the installed tree --------------------------------------------
 "$ROOT/scripts/docker.sh" up >"$T/docker-up.log" 2>&1 || {
     cat "$T/docker-up.log"

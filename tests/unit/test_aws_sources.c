@@ -541,7 +541,9 @@ static rd_kafka_t *iam_client(lc_msk_iam_t *iam, bool background)
     assert_int_equal(rd_kafka_conf_set(conf, "bootstrap.servers", "127.0.0.1:1", err, sizeof(err)),
                      RD_KAFKA_CONF_OK);
     rd_kafka_conf_set(conf, "log_level", "0", err, sizeof(err));
-    assert_int_equal(lc_msk_iam_conf_set(conf, iam, err, sizeof(err)), 0);
+    rd_kafka_conf_set_opaque(conf, iam);
+    assert_int_equal(lc_msk_iam_conf_set(conf, lc_msk_iam_opaque_refresh_cb, err, sizeof(err)),
+                     0);
     char v[64];
     size_t n = sizeof(v);
     rd_kafka_conf_get(conf, "sasl.mechanism", v, &n);

@@ -93,7 +93,9 @@ static char *describe_str(bool md)
 /* Every dotted key of the table, as documented in CONTRACT/README. */
 static const char *const all_keys[] = {
     "kafka.brokers", "kafka.group_id", "kafka.input_topic", "kafka.output_topic",
-    "kafka.transactional_id", "kafka.startup_timeout_s", "kafka.consumer", "kafka.producer",
+    "kafka.transactional_id", "kafka.startup_timeout_s", "kafka.group_protocol",
+    "kafka.consumer", "kafka.producer", "kafka.aws_iam", "kafka.aws_iam.region",
+    "kafka.aws_iam.profile", "kafka.aws_iam.role_arn", "kafka.aws_iam.role_session_name",
     "delivery", "batch.max_records", "batch.max_wait_ms", "input.max_record_bytes",
     "output.status_field", "output.reasons_field", "mysql.host", "mysql.port", "mysql.socket",
     "mysql.user", "mysql.password", "mysql.password_file", "mysql.database", "mysql.ssl_mode",
@@ -114,6 +116,7 @@ static void check_default_values(const lc_config_t *c)
     assert_string_equal(c->kafka.output_topic, "server-logs-status");
     assert_string_equal(c->kafka.transactional_id, "logclassify-1");
     assert_int_equal(c->kafka.startup_timeout_s, 30);
+    assert_int_equal(c->kafka.group_protocol, LC_GROUP_PROTOCOL_CLASSIC);
     assert_int_equal(c->kafka.n_consumer_props, 0);
     assert_int_equal(c->kafka.n_producer_props, 0);
     assert_int_equal(c->pipeline.delivery, LC_DELIVERY_AT_LEAST_ONCE);
@@ -212,10 +215,18 @@ static void test_empty_equals_defaults(void **state)
 /* ---------------------------------------------------------------------------------- */
 /* Values                                                                               */
 
+/* The consumer group protocol needs librdkafka 2.12 or newer: not LIBRDKAFKA=system's 2.0.2. */
+static bool consumer_protocol_available(void)
+{
+    return rd_kafka_version() >= 0x020c0000;
+}
+
 static void test_every_key_set(void **state)
 {
     (void)state;
-    lc_config_t *c = load_ok(
+    const char *gp = consumer_protocol_available() ? "consumer" : "classic";
+    char yaml[2048];
+    snprintf(yaml, sizeof(yaml),
         "kafka:\n"
         "  brokers: b1:9092,b2:9092\n"
         "  group_id: g\n"
@@ -223,6 +234,7 @@ static void test_every_key_set(void **state)
         "  output_topic: out\n"
         "  transactional_id: tx-7\n"
         "  startup_timeout_s: 3600\n"
+        "  group_protocol: %s\n"
         "delivery: exactly_once\n"
         "batch: {max_records: 1, max_wait_ms: 0}\n"
         "input.max_record_bytes: 104857600\n"
@@ -253,13 +265,17 @@ static void test_every_key_set(void **state)
         "metrics: {listen: ''}\n"
         "log:\n"
         "  level: debug\n"
-        "  stats_interval_s: 0\n");
+        "  stats_interval_s: 0\n", gp);
+    lc_config_t *c = load_ok(yaml);
     assert_string_equal(c->kafka.brokers, "b1:9092,b2:9092");
     assert_string_equal(c->kafka.group_id, "g");
     assert_string_equal(c->kafka.input_topic, "in");
     assert_string_equal(c->kafka.output_topic, "out");
     assert_string_equal(c->kafka.transactional_id, "tx-7");
     assert_int_equal(c->kafka.startup_timeout_s, 3600);
+    assert_int_equal(c->kafka.group_protocol, consumer_protocol_available()
+                                                  ? LC_GROUP_PROTOCOL_CONSUMER
+                                                  : LC_GROUP_PROTOCOL_CLASSIC);
     assert_int_equal(c->pipeline.delivery, LC_DELIVERY_EXACTLY_ONCE);
     assert_int_equal(c->pipeline.batch_max_records, 1);
     assert_int_equal(c->pipeline.batch_max_wait_ms, 0);
@@ -389,6 +405,8 @@ static void test_enums(void **state)
         {"log:\n  level: trace\n",
          "t.yaml:2: log.level: expected one of error, warn, info, debug, got 'trace'"},
         {"log:\n  level:\n", "t.yaml:2: log.level: expected one of error, warn, info, debug, got ''"},
+        {"kafka.group_protocol: eager\n",
+         "t.yaml:1: kafka.group_protocol: expected one of classic, consumer, got 'eager'"},
     };
     run_err_cases(bad, LC_ARRAY_SIZE(bad));
 }
@@ -872,6 +890,146 @@ static void test_rules_across_keys(void **state)
     lc_config_free(load_ok("kafka:\n  producer:\n    acks: \"1\"\n    transactional.id: x\n"));
 }
 
+/* kafka.group_protocol consumer: the broker owns the session, the heartbeat and the
+ * assignment, so their classic pass-through properties are refused with their line; the
+ * protocol is never a pass-through property; a librdkafka without it says so. */
+static void test_group_protocol_rules(void **state)
+{
+    (void)state;
+    /* classic takes the classic properties; group.remote.assignor passes through */
+    lc_config_free(load_ok("kafka:\n  consumer:\n    session.timeout.ms: \"6000\"\n"
+                           "    heartbeat.interval.ms: \"1000\"\n"
+                           "    partition.assignment.strategy: range\n"));
+    expect_err("kafka:\n  consumer:\n    group.protocol: consumer\n",
+               "t.yaml:3: kafka.consumer.group.protocol: not a pass-through property: "
+               "kafka.group_protocol chooses the group protocol");
+    if (!consumer_protocol_available()) {
+        char want[256];
+        snprintf(want, sizeof(want), "t.yaml:2: kafka.group_protocol consumer: the consumer "
+                 "group protocol needs librdkafka 2.12 or newer; this build runs %s",
+                 rd_kafka_version_str());
+        expect_err("# c\nkafka.group_protocol: consumer\n", want);
+        return;
+    }
+    lc_config_t *c = load_ok("kafka:\n  group_protocol: consumer\n  consumer:\n"
+                             "    group.remote.assignor: range\n    fetch.wait.max.ms: \"10\"\n");
+    assert_int_equal(c->kafka.group_protocol, LC_GROUP_PROTOCOL_CONSUMER);
+    lc_config_free(c);
+    static const err_case_t bad[] = {
+        {"kafka:\n  group_protocol: consumer\n  consumer:\n    fetch.wait.max.ms: \"10\"\n"
+         "    session.timeout.ms: \"6000\"\n",
+         "t.yaml:5: kafka.consumer.session.timeout.ms: not used with kafka.group_protocol "
+         "consumer (line 2): the broker's group.consumer.session.timeout.ms sets it"},
+        {"kafka.consumer.heartbeat.interval.ms: \"1000\"\nkafka.group_protocol: consumer\n",
+         "t.yaml:1: kafka.consumer.heartbeat.interval.ms: not used with kafka.group_protocol "
+         "consumer (line 2): the broker's group.consumer.heartbeat.interval.ms sets it"},
+        {"kafka:\n  group_protocol: CONSUMER\n  consumer:\n    partition.assignment.strategy: range\n",
+         "t.yaml:4: kafka.consumer.partition.assignment.strategy: not used with "
+         "kafka.group_protocol consumer (line 2): the broker assigns the partitions "
+         "(group.remote.assignor chooses how)"},
+        {"kafka:\n  group_protocol: consumer\n  consumer:\n    group.protocol.type: consumer\n",
+         "t.yaml:4: kafka.consumer.group.protocol.type: not used with kafka.group_protocol "
+         "consumer (line 2): it names a classic protocol type"},
+    };
+    run_err_cases(bad, LC_ARRAY_SIZE(bad));
+}
+
+/* kafka.aws_iam: the section (or any key below it) turns MSK IAM on; its values; the rules. */
+static void test_aws_iam(void **state)
+{
+    (void)state;
+    lc_config_t *c = load_ok("");
+    assert_false(c->kafka.aws_iam);
+    assert_string_equal(c->kafka.aws.region, "");
+    assert_string_equal(c->kafka.aws.role_session_name, "logclassify");
+    lc_config_free(c);
+
+    c = load_ok("kafka:\n  aws_iam:\n    region: eu-west-1\n    profile: msk\n"
+                "    role_arn: arn:aws:iam::123456789012:role/logclassify\n"
+                "    role_session_name: lc-host_1@x.y\n");
+    assert_true(c->kafka.aws_iam);
+    assert_string_equal(c->kafka.aws.region, "eu-west-1");
+    assert_string_equal(c->kafka.aws.profile, "msk");
+    assert_string_equal(c->kafka.aws.role_arn, "arn:aws:iam::123456789012:role/logclassify");
+    assert_string_equal(c->kafka.aws.role_session_name, "lc-host_1@x.y");
+    assert_null(c->kafka.aws.sts_endpoint);
+    assert_null(c->kafka.aws.imds_endpoint);
+    char *d1 = dump_str(c);
+    assert_non_null(strstr(d1, "  producer: {}\n  aws_iam:\n    region: \"eu-west-1\"\n"
+                               "    profile: \"msk\"\n"));
+    lc_config_t *c2 = load_ok(d1);       /* the dump loads, and says the same */
+    char *d2 = dump_str(c2);
+    assert_string_equal(d1, d2);
+    free(d1);
+    free(d2);
+    lc_config_free(c2);
+    lc_config_free(c);
+
+    /* dotted keys turn it on as well; what IAM owns may be passed through when it agrees */
+    c = load_ok("kafka.aws_iam.region: us-east-1\n"
+                "kafka:\n  consumer:\n    security.protocol: sasl_ssl\n"
+                "    sasl.mechanism: OAUTHBEARER\n    ssl.ca.location: /etc/ca.pem\n"
+                "  producer:\n    enable.sasl.oauthbearer.unsecure.jwt: \"false\"\n");
+    assert_true(c->kafka.aws_iam);
+    assert_string_equal(c->kafka.aws.region, "us-east-1");
+    lc_config_free(c);
+
+    /* off: a comment in the dump, and the same properties are nobody's business */
+    c = load_ok("kafka:\n  consumer:\n    security.protocol: SSL\n");
+    char *d = dump_str(c);
+    assert_non_null(strstr(d, "  producer: {}\n  # aws_iam: not set\n\ndelivery:"));
+    free(d);
+    lc_config_free(c);
+
+    static const err_case_t bad[] = {
+        {"kafka:\n  aws_iam:\n",
+         "t.yaml:2: kafka.aws_iam.region is required with kafka.aws_iam: the MSK cluster's "
+         "AWS region, e.g. eu-west-1"},
+        {"kafka:\n  aws_iam: {}\n",
+         "t.yaml:2: kafka.aws_iam.region is required with kafka.aws_iam: the MSK cluster's "
+         "AWS region, e.g. eu-west-1"},
+        {"# c\nkafka.aws_iam.profile: p\n",
+         "t.yaml:2: kafka.aws_iam.region is required with kafka.aws_iam: the MSK cluster's "
+         "AWS region, e.g. eu-west-1"},
+        {"kafka:\n  aws_iam:\n    region: \"${LC_TEST_UNSET_REGION:-}\"\n",
+         "t.yaml:3: kafka.aws_iam.region is required with kafka.aws_iam: the MSK cluster's "
+         "AWS region, e.g. eu-west-1"},
+        {"kafka:\n  aws_iam:\n    region: Eu-West-1\n",
+         "t.yaml:3: kafka.aws_iam.region: 'Eu-West-1' is not an AWS region name like eu-west-1"},
+        {"kafka:\n  aws_iam: eu-west-1\n",
+         "t.yaml:2: kafka.aws_iam: expected a mapping, got a scalar"},
+        {"kafka:\n  aws_iam:\n    region: eu-west-1\n    rolearn: x\n",
+         "t.yaml:4: unknown key 'kafka.aws_iam.rolearn' (kafka.aws_iam has: region, profile, "
+         "role_arn, role_session_name)"},
+        {"kafka:\n  aws_iam:\n    region: eu-west-1\n    role_arn: logclassify\n",
+         "t.yaml:4: kafka.aws_iam.role_arn: 'logclassify' is not an IAM role ARN "
+         "(arn:aws:iam::ACCOUNT:role/NAME)"},
+        {"kafka:\n  aws_iam:\n    region: eu-west-1\n    role_session_name: l\n",
+         "t.yaml:4: kafka.aws_iam.role_session_name: 'l' is not 2 to 64 of A-Z a-z 0-9 + = , "
+         ". @ _ -"},
+        {"kafka:\n  aws_iam:\n    region: eu-west-1\n"
+         "    role_arn: arn:aws:iam::123456789012:role/x\n    role_session_name: \"a b\"\n",
+         "t.yaml:5: kafka.aws_iam.role_session_name: 'a b' is not 2 to 64 of A-Z a-z 0-9 + = "
+         ", . @ _ -"},
+        {"kafka:\n  aws_iam:\n    region: eu-west-1\n  consumer:\n    security.protocol: SSL\n",
+         "t.yaml:5: kafka.consumer.security.protocol contradicts kafka.aws_iam (line 2): MSK "
+         "IAM needs security.protocol SASL_SSL; remove it"},
+        {"kafka:\n  producer:\n    sasl.mechanisms: SCRAM-SHA-512\n  aws_iam: {region: "
+         "eu-west-1}\n",
+         "t.yaml:3: kafka.producer.sasl.mechanisms contradicts kafka.aws_iam (line 4): MSK IAM "
+         "needs sasl.mechanism OAUTHBEARER; remove it"},
+        {"kafka.aws_iam.region: eu-west-1\nkafka.producer.sasl.oauthbearer.config: x=y\n",
+         "t.yaml:2: kafka.producer.sasl.oauthbearer.config contradicts kafka.aws_iam (line 1): "
+         "MSK IAM makes the OAUTHBEARER tokens itself; remove it"},
+        {"kafka.aws_iam.region: eu-west-1\n"
+         "kafka.consumer.enable.sasl.oauthbearer.unsecure.jwt: \"true\"\n",
+         "t.yaml:2: kafka.consumer.enable.sasl.oauthbearer.unsecure.jwt contradicts "
+         "kafka.aws_iam (line 1): MSK IAM makes the OAUTHBEARER tokens itself; remove it"},
+    };
+    unsetenv("LC_TEST_UNSET_REGION");
+    run_err_cases(bad, LC_ARRAY_SIZE(bad));
+}
+
 /* The first broken rule is the one reported, in rules[] order. */
 static void test_rules_order(void **state)
 {
@@ -1162,7 +1320,9 @@ int main(void)
         cmocka_unit_test(test_describe),
         cmocka_unit_test(test_secret_names),
         cmocka_unit_test(test_rules_across_keys),
+        cmocka_unit_test(test_group_protocol_rules),
         cmocka_unit_test(test_rules_order),
+        cmocka_unit_test(test_aws_iam),
         cmocka_unit_test(test_classify_opts),
         cmocka_unit_test(test_derived_options),
         cmocka_unit_test(test_conf_app_yaml_loads),

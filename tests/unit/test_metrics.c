@@ -105,7 +105,14 @@ static void test_counters_and_gauges(void **state)
     assert_non_null(strstr(text, "logclassify_batch_duration_seconds_bucket{le=\"+Inf\"} 2\n"));
     assert_non_null(strstr(text, "logclassify_batch_duration_seconds_sum 9.003000\n"));
     assert_non_null(strstr(text, "logclassify_users_cache_age_seconds -1\n"));
+    assert_null(strstr(text, "token"));        /* MSK IAM's counters: only with IAM on */
     free(text);
+    lc_metrics_set_kafka_tokens(m, 7, 1);
+    text = render(m);
+    assert_non_null(strstr(text, "logclassify_kafka_token_refreshes_total 7\n"));
+    assert_non_null(strstr(text, "logclassify_kafka_token_refresh_failures_total 1\n"));
+    free(text);
+    lc_metrics_set_kafka_tokens(NULL, 1, 1);
     lc_metrics_free(m);
 }
 

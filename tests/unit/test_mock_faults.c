@@ -11,11 +11,12 @@
  *  - transaction coordinator errors (exactly_once): retriable and abortable errors on
  *    EndTxn / AddPartitionsToTxn are survived; a fenced producer exits 1.
  *
- * The mock cluster of librdkafka 2.0.2 acknowledges transactional offset commits without
- * storing them and does not filter aborted records for read_committed readers, so
- * exactly-once exactness itself is judged against the real broker
- * (tests/integration/test_fault_*_eos.sh); here the exactly_once tests check that errors
- * are survived or fatal as promised, and that only committed transactions are counted.
+ * The mock cluster acknowledges transactional offset commits without storing them (the
+ * pinned librdkafka 2.15.1's as 2.0.2's; 2.0.2's also hands aborted records to
+ * read_committed readers, 2.15.1's filters them), so exactly-once exactness across restarts
+ * is judged against the real broker (tests/integration/test_fault_*_eos.sh); here the
+ * exactly_once tests check that errors are survived or fatal as promised, that only
+ * committed transactions are counted, and that a read_committed reader sees each record once.
  */
 #include <stdarg.h>
 #include <stddef.h>
