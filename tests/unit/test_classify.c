@@ -841,8 +841,8 @@ static void test_many_fields(void **state)
     enum { NF = 300 };
     static char names[NF][8];
     static lc_field_def_t defs[NF];
-    for (int i = 0; i < NF; i++) {
-        snprintf(names[i], sizeof(names[i]), "f%d", i);
+    for (unsigned i = 0; i < NF; i++) {
+        snprintf(names[i], sizeof(names[i]), "f%u", i % 1000u);
         defs[i] = (lc_field_def_t){.name = names[i], .type = LC_FT_INTEGER, .required = true,
                                    .max_length = -1};
     }
