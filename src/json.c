@@ -191,22 +191,31 @@ static inline uint64_t special_byte_mask(uint64_t x)
     return (below_space | is_quote | is_backslash | x) & high;
 }
 
+#ifdef __SSE2__
+/* One bit per byte of the 16 at p that ends a plain run: '"', '\\', < 0x20, or >= 0x80 (the
+ * signed compare sees those as negative). Inlined, the compiler keeps the three constants
+ * in registers across a loop. */
+static inline __attribute__((always_inline)) unsigned special_bytes16(const unsigned char *p)
+{
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
+                                                 _mm_cmpeq_epi8(x, backslash)),
+                                   _mm_cmplt_epi8(x, space));
+    return (unsigned)_mm_movemask_epi8(special);
+}
+#endif
+
 /* First byte at or after p that is not plain string content (or end). */
 static inline __attribute__((always_inline)) const unsigned char *
 skip_plain_string_bytes(const unsigned char *p, const unsigned char *end)
 {
 #ifdef __SSE2__
-    /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" also catches non-ASCII. */
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                                     _mm_cmpeq_epi8(x, backslash)),
-                                       _mm_cmplt_epi8(x, space));
-        int mask = _mm_movemask_epi8(special);
+        unsigned mask = special_bytes16(p);
         if (mask)
-            return p + __builtin_ctz((unsigned)mask);
+            return p + __builtin_ctz(mask);
         p += 16;
     }
 #endif
@@ -306,16 +315,10 @@ static inline __attribute__((always_inline)) const unsigned char *
 scan_string_fast(const unsigned char *p, const unsigned char *end, bool *escaped)
 {
 #ifdef __SSE2__
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    const __m128i space = _mm_set1_epi8(0x20);
     while (end - p >= 16) {
-        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote),
-                                                     _mm_cmpeq_epi8(x, backslash)),
-                                       _mm_cmplt_epi8(x, space));
-        int mask = _mm_movemask_epi8(special);
+        unsigned mask = special_bytes16(p);
         if (mask) {
-            p += __builtin_ctz((unsigned)mask);
+            p += __builtin_ctz(mask);
             if (*p == '"')
                 return p + 1;
             break;
