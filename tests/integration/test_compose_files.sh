@@ -5,7 +5,8 @@
 # default services are the ones test_compose_stack runs, the Elastic ones sit behind the
 # profile "elastic"; the MSK override really leaves the local Kafka out; every Dockerfile
 # copies files that exist and that .dockerignore lets into its build context; the
-# logclassify Dockerfile installs a runtime package for every library the binaries link;
+# logclassify Dockerfile and the systemd test image install a package for every library the
+# binaries link;
 # the images' entrypoint scripts parse; dashboard.ndjson is
 # valid NDJSON whose references resolve and whose fields the index template maps;
 # logstash.conf and the Kibana/MariaDB init scripts are well-formed; every
@@ -161,9 +162,13 @@ for f in docker/kafka/bin/kafka-server docker/kafka/bin/kafka-run-class.sh docke
     bash -n "$f" || fail "$f: syntax"
     if command -v shellcheck >/dev/null; then shellcheck -x "$f" || fail "shellcheck $f"; fi
 done
-# Every shared library the binaries need comes from a package the runtime stage installs.
+# Every shared library the binaries need comes from a package the image installs: the
+# logclassify image's runtime stage, and the systemd test image that `make install` copies
+# them into (it broke once: MSK IAM added libjansson.so.4, and only test_systemd_unit's ldd
+# found out, minutes into make check).
 if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
     runtime=$(sed -n '/^FROM .* AS runtime/,$p' docker/Dockerfile)
+    systemd_image=$(cat docker/systemd/Dockerfile)
     # this architecture's copy (clang pulls in libc6-i386, which has a /lib32/libm.so.6 too)
     multiarch=$(gcc -print-multiarch)
     for bin in "$LC" "$ROOT/$BUILD/loggen"; do
@@ -172,10 +177,13 @@ if command -v dpkg >/dev/null && command -v readelf >/dev/null; then
             [ -n "$pkg" ] || fail "no Debian package provides $lib"
             case "$pkg" in libc6) continue ;; esac   # in every Debian image
             grep -qw -- "$pkg" <<<"$runtime" ||
-                fail "$(basename "$bin") needs $lib from $pkg, which the runtime stage does not install"
+                fail "$(basename "$bin") needs $lib from $pkg, which docker/Dockerfile's runtime stage does not install"
+            case "$pkg" in libsystemd0) continue ;; esac   # systemd itself depends on it
+            grep -qw -- "$pkg" <<<"$systemd_image" ||
+                fail "$(basename "$bin") needs $lib from $pkg, which docker/systemd/Dockerfile does not install"
         done
     done
-    ok "Dockerfiles: COPY sources exist and pass .dockerignore; runtime stage installs every linked library's package"
+    ok "Dockerfiles: COPY sources exist and pass .dockerignore; the runtime stage and the systemd test image install every linked library's package"
 else
     ok "Dockerfiles: COPY sources exist and pass .dockerignore (dpkg/readelf absent: library check skipped)"
 fi
