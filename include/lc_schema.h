@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lc_text.h"
+
 typedef enum lc_field_type {
     LC_FT_STRING = 0,
     LC_FT_INTEGER,
@@ -64,9 +66,15 @@ lc_field_type_t lc_schema_field_type(const lc_schema_t *s, size_t i);
 /* False for an optional field (required: false): when absent it is not checked. */
 bool lc_schema_field_required(const lc_schema_t *s, size_t i);
 /* True for a string field with no max_length, enum or pattern: its only rules are the type
- * rule (a JSON string) and `empty` (lc_text_is_blank), so a JSON string whose contents are
- * not blank passes it. The classifier decides such values without a call here. */
+ * rule (a JSON string) and `empty` (lc_text_is_blank). */
 bool lc_schema_field_plain_string(const lc_schema_t *s, size_t i);
+/* For such a field, a cheap sufficient test that a JSON string's decoded contents pass: not
+ * blank, as their first byte is not white space. False means "check it in full", not
+ * "refused". Inline: the classifier asks it for most fields of every record. */
+static inline bool lc_schema_plain_string_passes(const char *text, size_t len)
+{
+    return len > 0 && !lc_text_is_space(text[0]);
+}
 /* Index of the field named `name`, or -1. */
 int lc_schema_field_index(const lc_schema_t *s, const char *name);
 const char *lc_schema_type_name(lc_field_type_t t);

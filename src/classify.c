@@ -279,10 +279,9 @@ static void add_reason(lc_classifier_t *c, lc_verdict_t *v, lc_reason_kind_t kin
 /* Schema checks in schema order, one reason at most per field, on the members
  * index_members found. When the key field is an integer field that
  * converts, *key_int receives its value and *key_int_ok is set. */
-static void check_fields(lc_classifier_t *c, const lc_json_member_t *members, size_t n,
-                         lc_verdict_t *v, int64_t *key_int, bool *key_int_ok)
+static void check_fields(lc_classifier_t *c, lc_verdict_t *v, int64_t *key_int,
+                         bool *key_int_ok)
 {
-    (void)members, (void)n;
     for (size_t f = 0; f < c->nfields; f++) {
         const field_slot_t *fs = &c->fields[f];
         const lc_json_member_t *m = c->found[f];   /* index_members */
@@ -291,11 +290,11 @@ static void check_fields(lc_classifier_t *c, const lc_json_member_t *members, si
                 add_reason(c, v, LC_R_MISSING, f);
             continue;
         }
-        /* The usual case of a string field without constraints, decided here: a string
-         * without escapes is its own decoded text, and one whose first byte is not white
-         * space is not blank. Anything else (and any failure) takes the general checks. */
-        if (fs->plain_string && m->type == LC_JT_STRING && !m->val_escaped && m->val_len > 0 &&
-            !lc_text_is_space(m->val[0]))
+        /* The usual case, a string field without constraints: a string without escapes
+         * is its own decoded text, so the schema's shortcut decides it without a call.
+         * Anything it does not pass takes the general checks. */
+        if (fs->plain_string && m->type == LC_JT_STRING && !m->val_escaped &&
+            lc_schema_plain_string_passes(m->val, m->val_len))
             continue;
         if (m->type == LC_JT_NULL) {
             add_reason(c, v, LC_R_NULL, f);
@@ -324,10 +323,8 @@ static const lc_json_member_t *users_member(const lc_classifier_t *c, int idx,
 }
 
 static lc_users_match_t look_up_account(lc_classifier_t *c, const lc_users_t *users,
-                                        const lc_json_member_t *members, size_t n,
                                         int64_t key_int, bool key_int_ok)
 {
-    (void)members, (void)n;
     const lc_json_member_t *km = users_member(c, c->key_field_idx, c->key_extra);
     const lc_json_member_t *dm = users_member(c, c->value_field_idx, c->value_extra);
     if (!km || km->type == LC_JT_NULL)
@@ -350,14 +347,13 @@ static lc_users_match_t look_up_account(lc_classifier_t *c, const lc_users_t *us
     return lc_users_check_str(users, key, key_len, dev, dev_len);
 }
 
-static void judge_by_users(lc_classifier_t *c, const lc_users_t *users,
-                           const lc_json_member_t *members, size_t n,
-                           int64_t key_int, bool key_int_ok, lc_verdict_t *v)
+static void judge_by_users(lc_classifier_t *c, const lc_users_t *users, int64_t key_int,
+                           bool key_int_ok, lc_verdict_t *v)
 {
     v->status = LC_STATUS_GOOD;
     if (!users)
         return;
-    switch (look_up_account(c, users, members, n, key_int, key_int_ok)) {
+    switch (look_up_account(c, users, key_int, key_int_ok)) {
     case LC_USERS_UNKNOWN:
         v->status = c->unknown_account_status;
         add_reason(c, v, LC_R_UNKNOWN_ACCOUNT, 0);
@@ -581,11 +577,11 @@ void lc_classify(lc_classifier_t *c, const lc_users_t *users,
     int64_t key_int = 0;
     bool key_int_ok = false;
     size_t nrenames = index_members(c, members, n);
-    check_fields(c, members, n, v, &key_int, &key_int_ok);
+    check_fields(c, v, &key_int, &key_int_ok);
     if (v->nreasons > 0)
         v->status = LC_STATUS_BAD;
     else
-        judge_by_users(c, users, members, n, key_int, key_int_ok, v);
+        judge_by_users(c, users, key_int, key_int_ok, v);
     emit_object(c, v, members, n, nrenames, obj_start, obj_end, out);
 }
 

@@ -435,20 +435,28 @@ static void derive_options(lc_config_t *c)
     c->kafka.max_record_bytes = c->classify.max_record_bytes;
 }
 
-/* A section is there when the file opened it or set a key below it in dotted form. */
+size_t lc_config_section_end(size_t i)
+{
+    const char *name = lc_config_keys[i].name;
+    size_t n = strlen(name), j = i + 1;
+    while (j < lc_config_nkeys && strncmp(lc_config_keys[j].name, name, n) == 0 &&
+           lc_config_keys[j].name[n] == '.')
+        j++;
+    return j;
+}
+
+/* A section is there when the file opened it or set a key below it in dotted form; its
+ * line is then the earliest of those. */
 static void mark_sections(ctx_t *x)
 {
     for (size_t i = 0; i < lc_config_nkeys; i++) {
         const key_def_t *k = &lc_config_keys[i];
-        size_t n = strlen(k->name);
-        if (k->kind != K_SECTION || x->set_line[i])
+        if (k->kind != K_SECTION)
             continue;
-        for (size_t j = i + 1; j < lc_config_nkeys; j++) {
-            const char *name = lc_config_keys[j].name;
-            if (strncmp(name, k->name, n) != 0 || name[n] != '.')
-                break;   /* the keys below a section follow its row */
-            if (x->set_line[j] && (!x->set_line[i] || x->set_line[j] < x->set_line[i]))
-                x->set_line[i] = x->set_line[j];
+        if (!x->set_line[i]) {
+            for (size_t j = i + 1; j < lc_config_section_end(i); j++)
+                if (x->set_line[j] && (!x->set_line[i] || x->set_line[j] < x->set_line[i]))
+                    x->set_line[i] = x->set_line[j];
         }
         *(bool *)field_ptr(x->c, k->off) = x->set_line[i] != 0;
     }

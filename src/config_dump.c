@@ -124,17 +124,6 @@ static void dump_value(FILE *out, const lc_config_t *c, const key_def_t *k, int 
     fputc('\n', out);
 }
 
-/* The index after the keys below section k (at index i). */
-static size_t skip_section(size_t i)
-{
-    const char *name = lc_config_keys[i].name;
-    size_t n = strlen(name), j = i + 1;
-    while (j < lc_config_nkeys && strncmp(lc_config_keys[j].name, name, n) == 0 &&
-           lc_config_keys[j].name[n] == '.')
-        j++;
-    return j;
-}
-
 /* Prints the section headers of `cur` that `prev` has not opened; returns the depth. */
 static int open_sections(FILE *out, const char *prev, const char *cur)
 {
@@ -176,7 +165,7 @@ void lc_config_dump(const lc_config_t *c, FILE *out)
             if (!*(const bool *)cfield_ptr(c, k->off)) {
                 fprintf(out, "%*s# %s: not set\n", 2 * depth, "", leaf);
                 prev = k->name;
-                i = skip_section(i) - 1;
+                i = lc_config_section_end(i) - 1;
             }
             continue;
         }

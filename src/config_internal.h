@@ -54,6 +54,9 @@ typedef struct key_def {
 extern const key_def_t lc_config_keys[];
 extern const size_t lc_config_nkeys;
 
+/* For the K_SECTION row i: the index after the keys below it (they follow its row). */
+size_t lc_config_section_end(size_t i);
+
 /* ---- config.c: the parse context and its helpers ----------------------------------- */
 
 typedef struct ctx {

@@ -237,11 +237,11 @@ static int walk_props(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
     return 0;
 }
 
-/* A section of the table (K_SECTION): there, even when empty; its keys are walked. */
+/* A section of the table (K_SECTION): its keys are walked. Being set (set_entry) makes it
+ * there, even when empty (config.c's mark_sections). */
 static int walk_section(ctx_t *x, const key_def_t *k, const yaml_node_t *kn,
                         const yaml_node_t *vn)
 {
-    *(bool *)((char *)x->c + k->off) = true;
     if (is_null(vn))
         return 0;
     if (vn->type != YAML_MAPPING_NODE)

@@ -663,15 +663,18 @@ static bool large_object_has_duplicate(lc_json_scanner_t *s, key_ref_t *keys, si
     return false;
 }
 
+static bool keys_have_duplicate(lc_json_scanner_t *s, key_ref_t *keys, size_t n)
+{
+    return n <= SMALL_OBJECT_KEYS ? small_object_has_duplicate(s, keys, n)
+                                  : large_object_has_duplicate(s, keys, n);
+}
+
 /* Called as an object closes: compares its names if need be, then pops them. */
 static void close_object_names(lc_json_scanner_t *s, const container_frame_t *f)
 {
     size_t n = s->nkeys - f->key_base;
-    if (f->compare_names_at_close && !s->duplicate_found) {
-        key_ref_t *keys = s->keys + f->key_base;
-        s->duplicate_found = n <= SMALL_OBJECT_KEYS ? small_object_has_duplicate(s, keys, n)
-                                                    : large_object_has_duplicate(s, keys, n);
-    }
+    if (f->compare_names_at_close && !s->duplicate_found)
+        s->duplicate_found = keys_have_duplicate(s, s->keys + f->key_base, n);
     s->nkeys = f->key_base;
 }
 
@@ -835,18 +838,25 @@ close_container:
     goto after_value;
 }
 
+/* The top-level names as key references in s->keys (free once scan_top_object's nested
+ * values are closed), for the general duplicate checks. */
+static key_ref_t *top_names_as_keys(lc_json_scanner_t *s)
+{
+    while (s->keys_cap < s->nmembers)
+        grow_keys(s);
+    for (size_t i = 0; i < s->nmembers; i++)
+        s->keys[i] = (key_ref_t){s->members[i].key, s->members[i].key_len,
+                                 s->members[i].key_escaped};
+    return s->keys;
+}
+
 /* Does a top-level name (none escaped) repeat? Only names of one fingerprint can be equal;
  * many names sharing few fingerprints fall back to sorting. */
 static bool top_names_repeat(lc_json_scanner_t *s)
 {
     size_t n = s->nmembers;
-    if (n > 4 * SMALL_OBJECT_KEYS) {
-        while (s->keys_cap < n)
-            grow_keys(s);
-        for (size_t i = 0; i < n; i++)
-            s->keys[i] = (key_ref_t){s->members[i].key, s->members[i].key_len, false};
-        return large_object_has_duplicate(s, s->keys, n);
-    }
+    if (n > 4 * SMALL_OBJECT_KEYS)
+        return large_object_has_duplicate(s, top_names_as_keys(s), n);
     const lc_json_member_t *m = s->members;
     for (size_t i = 1; i < n; i++)
         for (size_t j = 0; j < i; j++)
@@ -955,16 +965,8 @@ static const unsigned char *scan_top_object(lc_json_scanner_t *s, const unsigned
         s->duplicate_found = top_names_repeat(s);
         return p;
     }
-    if ((compare_names || any_escaped) && !s->duplicate_found) {
-        size_t n = s->nmembers;
-        while (s->keys_cap < n)
-            grow_keys(s);
-        for (size_t i = 0; i < n; i++)
-            s->keys[i] = (key_ref_t){s->members[i].key, s->members[i].key_len,
-                                     s->members[i].key_escaped};
-        s->duplicate_found = n <= SMALL_OBJECT_KEYS ? small_object_has_duplicate(s, s->keys, n)
-                                                    : large_object_has_duplicate(s, s->keys, n);
-    }
+    if ((compare_names || any_escaped) && !s->duplicate_found)
+        s->duplicate_found = keys_have_duplicate(s, top_names_as_keys(s), s->nmembers);
     return p;
 }
 

@@ -113,7 +113,6 @@ static int digits_value(const char *s, size_t n)
 /* Type rules (CONTRACT §3)                                                                  */
 /* ------------------------------------------------------------------------------------ */
 
-/* Epoch seconds: 1+ ASCII digits (leading zeros fine), 0..253402300799. */
 static inline uint64_t load8_bytes(const char *p)
 {
     uint64_t v;
@@ -127,9 +126,10 @@ static inline uint64_t load8_bytes(const char *p)
 static inline bool eight_digits(uint64_t x)
 {
     const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    return ((x - ones * '0') | (x + ones * (0x80 - 0x3A)) | x) & high ? false : true;
+    return !(((x - ones * '0') | (x + ones * (0x80 - 0x3A)) | x) & high);
 }
 
+/* Epoch seconds: 1+ ASCII digits (leading zeros fine), 0..253402300799. */
 static bool valid_epoch_digits(const char *s, size_t len)
 {
     if (len == 0)
@@ -390,7 +390,7 @@ static bool type_accepts(const lc_field_t *f, int jtype, const char *val, size_t
 }
 
 static inline int check_field_value(const lc_field_t *f, const regex_t *re, lc_buf_t *copy,
-                             int jtype, const char *val, size_t len, int64_t *int_out)
+                                    int jtype, const char *val, size_t len, int64_t *int_out)
 {
     if (!type_accepts(f, jtype, val, len, int_out))
         return LC_R_TYPE;
